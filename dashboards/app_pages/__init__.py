@@ -1,0 +1,1 @@
+"""Dashboard pages: render only; all SQL lives in dashboards/queries.py."""

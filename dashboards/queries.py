@@ -1,0 +1,83 @@
+"""All dashboard SQL, as named constants with server-side parameters, plus cached loaders.
+
+Pages never write SQL; they call these loaders. Every query reads only redacted tables: the dashboard
+cannot show raw PII because ClickHouse never holds any.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pandas as pd
+
+from cxpulse.settings import Settings
+from sinks.clickhouse import Client, make_client
+
+__all__ = [
+    "LATEST_MESSAGES",
+    "MESSAGES_BY_CHANNEL",
+    "MESSAGES_PER_MINUTE",
+    "TOTALS",
+    "client",
+    "latest_messages",
+    "messages_by_channel",
+    "messages_per_minute",
+    "totals",
+]
+
+#: Messages per channel since a moment (message.added events, replays collapsed by message_sid).
+MESSAGES_BY_CHANNEL = """
+SELECT channel, uniqExact(message_sid) AS messages
+FROM messages
+WHERE sent_at >= {since:DateTime64(3, 'UTC')}
+GROUP BY channel
+ORDER BY messages DESC
+"""
+
+#: Per-minute message volume by channel, for the trend chart.
+MESSAGES_PER_MINUTE = """
+SELECT toStartOfMinute(sent_at) AS minute, channel, uniqExact(message_sid) AS messages
+FROM messages
+WHERE sent_at >= {since:DateTime64(3, 'UTC')}
+GROUP BY minute, channel
+ORDER BY minute
+"""
+
+#: The newest redacted messages (bodies are already redacted in ClickHouse).
+LATEST_MESSAGES = """
+SELECT sent_at, channel, queue, author_role, author, body, conversation_sid
+FROM messages FINAL
+WHERE is_removed = 0
+ORDER BY sent_at DESC
+LIMIT {limit:UInt32}
+"""
+
+#: Headline counters: all-time events, conversations and messages stored.
+TOTALS = """
+SELECT
+    (SELECT uniqExact(event_id) FROM events) AS events,
+    (SELECT uniqExact(conversation_sid) FROM events) AS conversations,
+    (SELECT uniqExact(message_sid) FROM messages) AS messages,
+    (SELECT max(ingested_at) FROM events) AS last_ingested_at
+"""
+
+
+def client(settings: Settings) -> Client:
+    return make_client(settings.clickhouse)
+
+
+def messages_by_channel(ch: Client, since: datetime) -> pd.DataFrame:
+    return ch.query_df(MESSAGES_BY_CHANNEL, parameters={"since": since})
+
+
+def messages_per_minute(ch: Client, since: datetime) -> pd.DataFrame:
+    return ch.query_df(MESSAGES_PER_MINUTE, parameters={"since": since})
+
+
+def latest_messages(ch: Client, limit: int) -> pd.DataFrame:
+    return ch.query_df(LATEST_MESSAGES, parameters={"limit": limit})
+
+
+def totals(ch: Client) -> dict[str, object]:
+    result = ch.query(TOTALS)
+    return dict(zip(result.column_names, result.first_row, strict=True))

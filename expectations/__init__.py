@@ -1,0 +1,1 @@
+"""Data-quality suites (Great Expectations) run on micro-batches of the redacted stream."""

@@ -1,0 +1,1 @@
+"""The contract: the canonical event, Twilio normalisers, JSON Schema and ClickHouse DDL."""

@@ -1,0 +1,1 @@
+"""Sinks: everything that writes to ClickHouse (client factory, migrations, batched idempotent writers)."""

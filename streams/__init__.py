@@ -1,0 +1,1 @@
+"""Stream stages (Faust): ingest, redaction and, later, SLA, quality and QA sampling."""

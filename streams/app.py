@@ -1,0 +1,46 @@
+"""The Faust application: one worker process hosts ingest, redaction and the ClickHouse sink.
+
+Scale out by running more ``cxpulse worker`` processes (each with its own ingest port): Kafka partitions,
+keyed by ConversationSid, spread conversations over them.
+"""
+
+from __future__ import annotations
+
+import faust
+
+from cxpulse.settings import Settings
+from sinks import agent as sink_agent
+from streams import ingest
+from streams.redact import agent as redact_agent
+from streams.topics import Topics
+
+__all__ = ["create_app"]
+
+
+def create_app(settings: Settings) -> faust.App:
+    """Build the worker app from settings: topics, the ingest views and every stage's agents."""
+    app = faust.App(
+        settings.worker.app_id,
+        broker=f"kafka://{settings.kafka.bootstrap_servers}",
+        store="memory://",
+        datadir=str(settings.state_path(settings.worker.data_dir)),
+        topic_partitions=settings.kafka.partitions,
+        topic_replication_factor=settings.kafka.replication_factor,
+        producer_acks=-1,
+        consumer_auto_offset_reset="earliest",
+        web_enabled=True,
+        web_bind=settings.ingest.host,
+        web_host=settings.ingest.host,
+        web_port=settings.ingest.port,
+    )
+    topics = Topics.declare(app, settings)
+
+    async def produce_raw(events: list) -> None:
+        deliveries = [await topics.raw.send(key=e.key.encode(), value=e.to_json()) for e in events]
+        for delivery in deliveries:
+            await delivery
+
+    ingest.register_views(app, lambda: ingest.IngestService(settings, produce_raw))
+    redact_agent.register(app, settings, topics)
+    sink_agent.register(app, settings, topics)
+    return app

@@ -1,0 +1,250 @@
+"""The HTTP edge Twilio calls: verify, normalise, dedupe, produce to the raw topic, then answer.
+
+``IngestService`` is plain async Python with the producer injected, so its rules are tested without a
+broker; :func:`register_views` mounts it on the Faust worker's web server:
+
+- ``POST /twilio/conversations``: Conversations webhooks (form-encoded, ``X-Twilio-Signature`` over the full
+  public URL and the sorted form).
+- ``POST /twilio/events``: Event Streams webhook sink (a JSON array of CloudEvents; Twilio appends
+  ``bodySHA256`` to the URL and signs the URL).
+
+Answers: 403 on a missing/wrong signature (nothing is produced), 400 with the reason for malformed bodies
+or unknown event types, 413 over the size limit, 503 when Kafka did not acknowledge in time (Twilio
+retries), and 200 only after Kafka acknowledged every accepted event. Twilio waits at most 5 s.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qs
+
+from twilio.request_validator import RequestValidator
+
+from cxpulse.settings import Settings
+from schemas.errors import InvalidEventError
+from schemas.events import ConversationEvent
+from schemas.twilio import from_cloudevent, from_webhook_form, parse_cloudevents_body
+
+__all__ = ["CONVERSATIONS_PATH", "EVENTS_PATH", "IngestResponse", "IngestService", "register_views"]
+
+log = logging.getLogger(__name__)
+
+CONVERSATIONS_PATH = "/twilio/conversations"
+EVENTS_PATH = "/twilio/events"
+SIGNATURE_HEADER = "X-Twilio-Signature"
+IDEMPOTENCY_HEADER = "I-Twilio-Idempotency-Token"
+_FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
+
+Producer = Callable[[Sequence[ConversationEvent]], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class IngestResponse:
+    status: int
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+class _RecentIds:
+    """A bounded memory of event ids already produced by this process (Twilio retries, Event Streams
+    redelivers). Across processes and restarts, ClickHouse's ReplacingMergeTree is the final dedupe."""
+
+    def __init__(self, capacity: int) -> None:
+        self._capacity = capacity
+        self._ids: OrderedDict[str, None] = OrderedDict()
+
+    def __contains__(self, event_id: str) -> bool:
+        return event_id in self._ids
+
+    def add(self, event_id: str) -> None:
+        if self._capacity <= 0:
+            return
+        self._ids[event_id] = None
+        self._ids.move_to_end(event_id)
+        while len(self._ids) > self._capacity:
+            self._ids.popitem(last=False)
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    """Case-insensitive header lookup for plain dicts as well as multidicts."""
+    lowered = name.lower()
+    for key, value in headers.items():
+        if key.lower() == lowered:
+            return value
+    return None
+
+
+class IngestService:
+    """Twilio → raw topic, independent of the web framework."""
+
+    def __init__(self, settings: Settings, produce: Producer) -> None:
+        token = settings.twilio_auth_token
+        if token is None or not token.get_secret_value():
+            raise ValueError("CXPULSE_TWILIO_AUTH_TOKEN is not set: ingest cannot verify Twilio signatures")
+        self._validator = RequestValidator(token.get_secret_value())
+        self._public_url = settings.public_url.rstrip("/")
+        self._settings = settings
+        self._produce = produce
+        self._recent = _RecentIds(settings.ingest.dedupe_cache_size)
+        self.counters: dict[str, int] = {
+            "accepted": 0, "duplicates": 0, "forbidden": 0, "invalid": 0, "too_large": 0, "unavailable": 0,
+        }
+
+    @property
+    def max_body_bytes(self) -> int:
+        return self._settings.ingest.max_body_bytes
+
+    def too_large(self, content_length: int | None) -> bool:
+        return content_length is not None and content_length > self.max_body_bytes
+
+    def _signed_url(self, path_qs: str) -> str:
+        return f"{self._public_url}{path_qs}"
+
+    def _reject(self, status: int, counter: str, reason: str, message: str) -> IngestResponse:
+        self.counters[counter] += 1
+        return IngestResponse(status, {"error": reason, "message": message})
+
+    async def _produce_new(self, events: Sequence[ConversationEvent]) -> IngestResponse | None:
+        """Produce the events not seen recently; ``None`` when Kafka acknowledged all of them."""
+        fresh = [e for e in events if e.event_id not in self._recent]
+        if fresh:
+            try:
+                await asyncio.wait_for(self._produce(fresh), timeout=self._settings.ingest.kafka_ack_timeout_s)
+            except Exception as exc:  # noqa: BLE001 - any broker trouble means "retry later" for Twilio
+                log.error("kafka did not acknowledge events=%d error=%s", len(fresh), type(exc).__name__)
+                return self._reject(503, "unavailable", "kafka_unavailable", "Kafka did not acknowledge; retry")
+            for event in fresh:
+                self._recent.add(event.event_id)
+        self.counters["accepted"] += len(fresh)
+        self.counters["duplicates"] += len(events) - len(fresh)
+        return None
+
+    async def conversations_webhook(
+        self, headers: Mapping[str, str], path_qs: str, body: bytes
+    ) -> IngestResponse:
+        """One Conversations post-event webhook (form-encoded)."""
+        if len(body) > self.max_body_bytes:
+            return self._reject(413, "too_large", "too_large", "request body over the configured limit")
+        content_type = (_header(headers, "Content-Type") or "").split(";")[0].strip().lower()
+        if content_type != _FORM_CONTENT_TYPE:
+            return self._reject(400, "invalid", "malformed_body", f"expected {_FORM_CONTENT_TYPE}")
+        try:
+            multi = parse_qs(body.decode("utf-8"), keep_blank_values=True, strict_parsing=bool(body))
+        except (UnicodeDecodeError, ValueError):
+            return self._reject(400, "invalid", "malformed_body", "body is not a valid urlencoded form")
+        signed_params = {k: v[0] if len(v) == 1 else v for k, v in multi.items()}
+        signature = _header(headers, SIGNATURE_HEADER)
+        if not signature or not self._validator.validate(self._signed_url(path_qs), signed_params, signature):
+            log.warning("rejected webhook: bad or missing signature path=%s", path_qs.split("?")[0])
+            return self._reject(403, "forbidden", "bad_signature", "missing or invalid X-Twilio-Signature")
+        form = {k: v[-1] for k, v in multi.items()}
+        try:
+            event = from_webhook_form(
+                form,
+                idempotency_token=_header(headers, IDEMPOTENCY_HEADER),
+                rules=self._settings.roles,
+                received_at=datetime.now(UTC),
+            )
+        except InvalidEventError as exc:
+            log.warning("rejected webhook reason=%s", exc.reason)
+            return self._reject(400, "invalid", exc.reason, str(exc))
+        if (failure := await self._produce_new([event])) is not None:
+            return failure
+        return IngestResponse(200, {"accepted": 1, "event_id": event.event_id})
+
+    async def event_streams(self, headers: Mapping[str, str], path_qs: str, body: bytes) -> IngestResponse:
+        """One Event Streams delivery: a JSON array of CloudEvents, body hash in the signed URL."""
+        if len(body) > self.max_body_bytes:
+            return self._reject(413, "too_large", "too_large", "request body over the configured limit")
+        signature = _header(headers, SIGNATURE_HEADER)
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            return self._reject(400, "invalid", "malformed_body", "body is not UTF-8")
+        if (
+            not signature
+            or "bodySHA256=" not in path_qs
+            or not self._validator.validate(self._signed_url(path_qs), text, signature)
+        ):
+            log.warning("rejected event-streams delivery: bad or missing signature or bodySHA256")
+            return self._reject(403, "forbidden", "bad_signature", "missing or invalid signature or bodySHA256")
+        try:
+            items = parse_cloudevents_body(body)
+        except InvalidEventError as exc:
+            return self._reject(400, "invalid", exc.reason, str(exc))
+        received_at = datetime.now(UTC)
+        events: list[ConversationEvent] = []
+        rejected: list[dict[str, str]] = []
+        for position, item in enumerate(items):
+            try:
+                events.append(from_cloudevent(item, rules=self._settings.roles, received_at=received_at))
+            except InvalidEventError as exc:
+                rejected.append({"position": str(position), "id": str(item.get("id", "")), "reason": exc.reason,
+                                 "message": str(exc)})
+        if rejected:
+            self.counters["invalid"] += len(rejected)
+            log.warning("rejected cloudevents=%d reasons=%s", len(rejected), sorted({r["reason"] for r in rejected}))
+        if not events:
+            return IngestResponse(400, {"error": "no_valid_events", "rejected": rejected})
+        if (failure := await self._produce_new(events)) is not None:
+            return failure
+        return IngestResponse(200, {"accepted": len(events), "rejected": rejected})
+
+
+def register_views(app: Any, service_factory: Callable[[], IngestService]) -> None:
+    """Mount the two endpoints on a Faust app's web server (aiohttp driver)."""
+    from faust.web import View
+
+    holder: dict[str, IngestService] = {}
+
+    def service() -> IngestService:
+        if "service" not in holder:
+            holder["service"] = service_factory()
+        return holder["service"]
+
+    async def _read_capped(request: Any) -> bytes | None:
+        svc = service()
+        if svc.too_large(request.content_length):
+            return None
+        limit = svc.max_body_bytes
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in request.content.iter_chunked(64 * 1024):
+            size += len(chunk)
+            if size > limit:
+                return None
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _answer(view: View, response: IngestResponse) -> Any:
+        return view.json(response.payload, status=response.status)
+
+    too_large = IngestResponse(413, {"error": "too_large", "message": "request body over the configured limit"})
+
+    @app.page(CONVERSATIONS_PATH)
+    class ConversationsWebhook(View):
+        async def post(self, request: Any) -> Any:
+            body = await _read_capped(request)
+            if body is None:
+                service().counters["too_large"] += 1
+                return _answer(self, too_large)
+            return _answer(self, await service().conversations_webhook(request.headers, request.path_qs, body))
+
+    @app.page(EVENTS_PATH)
+    class EventStreamsSink(View):
+        async def post(self, request: Any) -> Any:
+            body = await _read_capped(request)
+            if body is None:
+                service().counters["too_large"] += 1
+                return _answer(self, too_large)
+            return _answer(self, await service().event_streams(request.headers, request.path_qs, body))
+
+    @app.page("/twilio/health")
+    class IngestHealth(View):
+        async def get(self, request: Any) -> Any:
+            return self.json({"status": "ok", "counters": service().counters})

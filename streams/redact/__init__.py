@@ -1,0 +1,1 @@
+"""PII redaction with Presidio: nothing leaves the raw topic unredacted."""

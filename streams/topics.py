@@ -1,0 +1,106 @@
+"""Every Kafka topic cxpulse uses: explicit creation (never broker auto-creation) and Faust declarations.
+
+Values travel as canonical-event JSON bytes; each stage parses them with :class:`schemas.events.ConversationEvent`
+itself, so a malformed record becomes a dead-letter with a reason instead of a crash inside Faust's codec.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import faust
+from confluent_kafka.admin import AdminClient, NewTopic
+
+from cxpulse.errors import CxpulseError
+from cxpulse.settings import Settings
+from schemas import topics as names
+
+__all__ = ["TopicError", "Topics", "ensure_topics", "topic_configs"]
+
+log = logging.getLogger(__name__)
+
+_MS_PER_HOUR = 3_600_000
+_ADMIN_TIMEOUT_S = 30
+
+
+class TopicError(CxpulseError):
+    """A topic could not be created or has the wrong shape."""
+
+
+def topic_configs(settings: Settings) -> dict[str, dict[str, str]]:
+    """Full topic name → topic-level config. Topics holding raw text get the short raw retention."""
+    raw_retention = str(settings.retention.raw_topic_hours * _MS_PER_HOUR)
+    restricted = {"retention.ms": raw_retention}
+    return {
+        settings.topic(names.RAW): restricted,
+        settings.topic(names.REDACTION_DLQ): restricted,
+        settings.topic(names.REDACTED): {},
+        settings.topic(names.REDACTION_AUDIT): {},
+        settings.topic(names.DLQ): {},
+    }
+
+
+def ensure_topics(settings: Settings) -> list[str]:
+    """Create missing topics with the configured partitions; returns the names created."""
+    admin = AdminClient({"bootstrap.servers": settings.kafka.bootstrap_servers})
+    existing = admin.list_topics(timeout=_ADMIN_TIMEOUT_S).topics
+    wanted = topic_configs(settings)
+    missing = [
+        NewTopic(
+            name,
+            num_partitions=settings.kafka.partitions,
+            replication_factor=settings.kafka.replication_factor,
+            config=config,
+        )
+        for name, config in wanted.items()
+        if name not in existing
+    ]
+    created: list[str] = []
+    if missing:
+        for name, future in admin.create_topics(missing, operation_timeout=_ADMIN_TIMEOUT_S).items():
+            try:
+                future.result()
+                created.append(name)
+            except Exception as exc:  # noqa: BLE001 - "already exists" from a racing worker is fine
+                if "TOPIC_ALREADY_EXISTS" not in str(exc):
+                    raise TopicError(f"could not create topic {name}: {exc}") from exc
+    for name in wanted:
+        partitions = existing[name].partitions if name in existing else None
+        if partitions is not None and len(partitions) != settings.kafka.partitions:
+            log.warning(
+                "topic=%s has partitions=%d but settings say %d; keeping the existing count",
+                name, len(partitions), settings.kafka.partitions,
+            )
+    if created:
+        log.info("created topics=%s partitions=%d", ",".join(created), settings.kafka.partitions)
+    return created
+
+
+@dataclass(frozen=True)
+class Topics:
+    """The Faust topic objects of one app, declared once in :func:`streams.app.create_app`."""
+
+    raw: faust.TopicT
+    redacted: faust.TopicT
+    redaction_audit: faust.TopicT
+    redaction_dlq: faust.TopicT
+    dlq: faust.TopicT
+
+    @classmethod
+    def declare(cls, app: faust.App, settings: Settings) -> Topics:
+        def topic(name: str) -> faust.TopicT:
+            return app.topic(
+                settings.topic(name),
+                key_serializer="raw",
+                value_serializer="raw",
+                partitions=settings.kafka.partitions,
+            )
+
+        return cls(
+            raw=topic(names.RAW),
+            redacted=topic(names.REDACTED),
+            redaction_audit=topic(names.REDACTION_AUDIT),
+            redaction_dlq=topic(names.REDACTION_DLQ),
+            dlq=topic(names.DLQ),
+        )

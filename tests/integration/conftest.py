@@ -1,0 +1,280 @@
+"""Integration fixtures: the real broker and the real ClickHouse engine, started once per test session.
+
+The stack is reused when it already runs (``cxpulse stack up`` in .ci/run, or a developer's), started
+otherwise; with ``CXPULSE_TEST_DOCKER=1`` and a Docker daemon answering, testcontainers provides Apache
+Kafka and ClickHouse server instead. Each test isolates itself with a fresh topic prefix, database, consumer
+group and ingest port, so tests never see each other's data.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from confluent_kafka import Consumer, TopicPartition
+from pydantic import SecretStr
+
+from cxpulse.settings import Settings
+from sinks.clickhouse import Client, make_client
+from sinks.migrate import apply_migrations
+from streams.topics import ensure_topics
+
+pytestmark = pytest.mark.integration
+
+_WORKER_START_TIMEOUT_S = 90
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(predicate: Callable[[], bool], timeout: float, what: str, poll: float = 0.25) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(poll)
+    if not predicate():
+        raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+
+
+def _docker_answers() -> bool:
+    try:
+        import docker
+
+        docker.from_env(timeout=3).ping()
+        return True
+    except Exception:  # noqa: BLE001 - no daemon, no socket, no permission: all mean "no docker"
+        return False
+
+
+@pytest.fixture(scope="session")
+def stack_settings() -> Iterator[Settings]:
+    """Settings pointing at a healthy Kafka + ClickHouse for the whole session."""
+    base = Settings()
+    if os.environ.get("CXPULSE_TEST_DOCKER") == "1":
+        if not _docker_answers():
+            pytest.skip("CXPULSE_TEST_DOCKER=1 but no Docker daemon answers")
+        yield from _testcontainers_stack(base)
+        return
+    from cxpulse.stack.manager import Stack
+
+    stack = Stack(base)
+    started = stack.up()
+    try:
+        yield base
+    finally:
+        for name, outcome in started.items():
+            if outcome == "started":
+                getattr(stack, name).down()
+
+
+def _testcontainers_stack(base: Settings) -> Iterator[Settings]:
+    from testcontainers.clickhouse import ClickHouseContainer
+    from testcontainers.kafka import KafkaContainer
+
+    with KafkaContainer("apache/kafka:4.1.0").with_kraft() as kafka, ClickHouseContainer() as clickhouse:
+        url = f"http://{clickhouse.get_container_host_ip()}:{clickhouse.get_exposed_port(8123)}"
+        yield base.model_copy(
+            update={
+                "kafka": base.kafka.model_copy(update={"bootstrap_servers": kafka.get_bootstrap_server()}),
+                "clickhouse": base.clickhouse.model_copy(
+                    update={"url": url, "username": clickhouse.username,
+                            "password": SecretStr(clickhouse.password)}
+                ),
+            }
+        )
+
+
+@dataclass
+class Deployment:
+    """One isolated cxpulse deployment on the shared stack."""
+
+    settings: Settings
+    env: dict[str, str]
+    workdir: Path
+    workers: list[WorkerProcess] = field(default_factory=list)
+
+    @property
+    def ingest_url(self) -> str:
+        return f"http://{self.settings.ingest.host}:{self.settings.ingest.port}"
+
+    def clickhouse(self) -> Client:
+        return make_client(self.settings.clickhouse)
+
+    def worker(self) -> WorkerProcess:
+        worker = WorkerProcess(self, index=len(self.workers))
+        self.workers.append(worker)
+        return worker
+
+    def topic_messages(self, base_name: str) -> list[bytes]:
+        """Every record value currently in a topic (read from the beginning up to the high watermarks)."""
+        name = self.settings.topic(base_name)
+        consumer = Consumer({
+            "bootstrap.servers": self.settings.kafka.bootstrap_servers,
+            "group.id": f"inspect-{secrets.token_hex(4)}",
+            "enable.auto.commit": False,
+            "auto.offset.reset": "earliest",
+        })
+        try:
+            partitions = consumer.list_topics(name, timeout=10).topics[name].partitions
+            ends = {p: consumer.get_watermark_offsets(TopicPartition(name, p), timeout=10)[1] for p in partitions}
+            consumer.assign([TopicPartition(name, p, 0) for p in partitions])
+            remaining = {p for p, end in ends.items() if end > 0}
+            values: list[bytes] = []
+            deadline = time.monotonic() + 60
+            while remaining and time.monotonic() < deadline:
+                message = consumer.poll(1.0)
+                if message is None or message.error():
+                    continue
+                values.append(message.value())
+                if message.offset() + 1 >= ends[message.partition()]:
+                    remaining.discard(message.partition())
+            assert not remaining, f"could not read {name} to its end"
+            return values
+        finally:
+            consumer.close()
+
+    def end_offsets(self, base_name: str) -> int:
+        """The sum of a topic's high watermarks: how many records it ever received."""
+        name = self.settings.topic(base_name)
+        consumer = Consumer({"bootstrap.servers": self.settings.kafka.bootstrap_servers, "group.id": "offsets"})
+        try:
+            partitions = consumer.list_topics(name, timeout=10).topics[name].partitions
+            return sum(consumer.get_watermark_offsets(TopicPartition(name, p), timeout=10)[1] for p in partitions)
+        finally:
+            consumer.close()
+
+
+class WorkerProcess:
+    """``cxpulse worker`` as a subprocess of the test, with its own log file."""
+
+    def __init__(self, deployment: Deployment, index: int) -> None:
+        self.deployment = deployment
+        self.log_path = deployment.workdir / f"worker-{index}.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> WorkerProcess:
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "cxpulse", "worker", "--no-migrate"],
+                env={**os.environ, **self.deployment.env},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=self.deployment.workdir,
+                start_new_session=True,
+            )
+        health = f"{self.deployment.ingest_url}/twilio/health"
+
+        def healthy() -> bool:
+            assert self.process is not None
+            if self.process.poll() is not None:
+                raise AssertionError(f"worker exited with {self.process.returncode}:\n{self.log_text()[-3000:]}")
+            try:
+                with urllib.request.urlopen(health, timeout=2) as response:
+                    return response.status == 200
+            except OSError:
+                return False
+
+        wait_for(healthy, _WORKER_START_TIMEOUT_S, "the worker's ingest endpoint")
+        return self
+
+    def stop(self, sig: signal.Signals = signal.SIGTERM, timeout: float = 30) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        os.killpg(self.process.pid, sig)
+        try:
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+    def kill(self) -> None:
+        self.stop(signal.SIGKILL)
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+def _deployments(
+    stack_settings: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Callable[[], Deployment]]:
+    """Factory of isolated deployments; their workers are stopped at teardown."""
+    created: list[Deployment] = []
+
+    def factory() -> Deployment:
+        uid = secrets.token_hex(4)
+        workdir = tmp_path_factory.mktemp(f"deploy-{uid}")
+        port = free_port()
+        token = secrets.token_hex(16)
+        overrides = {
+            "CXPULSE_KAFKA__TOPIC_PREFIX": f"t{uid}.",
+            "CXPULSE_KAFKA__PARTITIONS": "2",
+            "CXPULSE_CLICKHOUSE__DATABASE": f"t_{uid}",
+            "CXPULSE_WORKER__APP_ID": f"cxpulse-t{uid}",
+            "CXPULSE_INGEST__PORT": str(port),
+            "CXPULSE_PUBLIC_URL": f"http://127.0.0.1:{port}",
+            "CXPULSE_TWILIO_AUTH_TOKEN": token,
+            "CXPULSE_STACK__STATE_DIR": str(workdir / "state"),
+            "KAFKA_BOOTSTRAP_SERVERS": stack_settings.kafka.bootstrap_servers,
+            "CLICKHOUSE_URL": stack_settings.clickhouse.url,
+            "CXPULSE_SINK__FLUSH_INTERVAL_S": "0.3",
+        }
+        settings = stack_settings.model_copy(
+            update={
+                "kafka": stack_settings.kafka.model_copy(update={"topic_prefix": f"t{uid}.", "partitions": 2}),
+                "clickhouse": stack_settings.clickhouse.model_copy(update={"database": f"t_{uid}"}),
+                "worker": stack_settings.worker.model_copy(update={"app_id": f"cxpulse-t{uid}"}),
+                "ingest": stack_settings.ingest.model_copy(update={"port": port}),
+                "public_url": f"http://127.0.0.1:{port}",
+                "twilio_auth_token": SecretStr(token),
+                "stack": stack_settings.stack.model_copy(update={"state_dir": workdir / "state"}),
+            }
+        )
+        ensure_topics(settings)
+        apply_migrations(settings)
+        deployment = Deployment(settings=settings, env=overrides, workdir=workdir)
+        created.append(deployment)
+        return deployment
+
+    yield factory
+    for deployment in created:
+        for worker in deployment.workers:
+            worker.stop()
+
+
+@pytest.fixture
+def make_deployment(
+    stack_settings: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Callable[[], Deployment]]:
+    yield from _deployments(stack_settings, tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def make_deployment_module(
+    stack_settings: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Callable[[], Deployment]]:
+    yield from _deployments(stack_settings, tmp_path_factory)
+
+
+def query_rows(client: Client, sql: str, **parameters: object) -> list[tuple]:
+    return [tuple(row) for row in client.query(sql, parameters=parameters).result_rows]
+
+
+def dump_table(client: Client, table: str) -> str:
+    """A whole table as text, to grep for values that must not be there."""
+    raw = client.raw_query(f"SELECT * FROM {table} FORMAT JSONEachRow")
+    return raw.decode("utf-8", "replace") + json.dumps(table)

@@ -1,0 +1,197 @@
+"""The whole path on the real broker and the real ClickHouse engine:
+signed webhook → ingest → twilio.conversations.raw → redaction → cx.events.redacted → ClickHouse.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import Callable
+
+import httpx
+import pytest
+from confluent_kafka.admin import AdminClient
+
+from cxpulse.simulate import WebhookPost, generate_posts, run_simulation, sign
+from schemas import topics
+from tests.integration.conftest import Deployment, dump_table, query_rows, wait_for
+
+pytestmark = pytest.mark.integration
+
+_STORE_TIMEOUT_S = 120
+
+
+def _stored_ids(deployment: Deployment) -> set[str]:
+    with deployment.clickhouse() as ch:
+        return {row[0] for row in query_rows(ch, "SELECT event_id FROM events FINAL")}
+
+
+def _final_count(deployment: Deployment) -> int:
+    with deployment.clickhouse() as ch:
+        return query_rows(ch, "SELECT count() FROM events FINAL")[0][0]
+
+
+def _simulate(deployment: Deployment, total: int, seed: int) -> set[str]:
+    """Post exactly ``total`` signed webhooks; returns the event ids the ingest endpoint accepted."""
+    settings = deployment.settings.model_copy(
+        update={"simulator": deployment.settings.simulator.model_copy(update={"seed": seed})}
+    )
+    report = asyncio.run(
+        run_simulation(settings, rate=400, duration=None, total=total, target_url=deployment.ingest_url,
+                       progress=False)
+    )
+    assert report.failed == 0 and not report.rejected, report
+    assert len(report.accepted_ids) == total
+    return set(report.accepted_ids)
+
+
+def _sink_caught_up(deployment: Deployment) -> bool:
+    """The sink's consumer group committed everything on the redacted topic."""
+    from confluent_kafka import Consumer, TopicPartition
+
+    name = deployment.settings.topic(topics.REDACTED)
+    consumer = Consumer({"bootstrap.servers": deployment.settings.kafka.bootstrap_servers,
+                         "group.id": deployment.settings.worker.app_id, "enable.auto.commit": False})
+    try:
+        parts = [TopicPartition(name, p) for p in range(deployment.settings.kafka.partitions)]
+        committed = consumer.committed(parts, timeout=10)
+        ends = [consumer.get_watermark_offsets(p, timeout=10)[1] for p in parts]
+        return all(c.offset == end for c, end in zip(committed, ends, strict=True) if end > 0)
+    finally:
+        consumer.close()
+
+
+@pytest.mark.slow
+def test_1000_events_exactly_once_across_kill_restart_and_full_replay(
+    make_deployment: Callable[[], Deployment],
+) -> None:
+    deployment = make_deployment()
+    worker = deployment.worker().start()
+
+    # 1. First 600 events; kill -9 the worker while the pipeline is still storing them.
+    first = _simulate(deployment, total=600, seed=7)
+    wait_for(lambda: _final_count(deployment) > 0, _STORE_TIMEOUT_S, "the first rows in ClickHouse")
+    worker.kill()
+    stored_at_kill = _final_count(deployment)
+
+    # 2. Restart: uncommitted offsets are processed again; then the remaining 400 events.
+    deployment.worker().start()
+    second = _simulate(deployment, total=400, seed=8)
+    sent = first | second
+    assert len(sent) == 1000
+    wait_for(lambda: _final_count(deployment) >= 1000, _STORE_TIMEOUT_S, "1,000 events in ClickHouse")
+    assert _stored_ids(deployment) == sent
+    assert _final_count(deployment) == 1000
+
+    # 3. Full replay: stop, forget every committed offset, start again from the beginning of the raw topic.
+    deployment.workers[-1].stop()
+    redacted_before = deployment.end_offsets(topics.REDACTED)
+    admin = AdminClient({"bootstrap.servers": deployment.settings.kafka.bootstrap_servers})
+    for future in admin.delete_consumer_groups([deployment.settings.worker.app_id], request_timeout=30).values():
+        future.result()
+    deployment.worker().start()
+    wait_for(lambda: deployment.end_offsets(topics.REDACTED) >= redacted_before + 1000, _STORE_TIMEOUT_S,
+             "the replay to redact every raw event again")
+    wait_for(lambda: _sink_caught_up(deployment), _STORE_TIMEOUT_S, "the sink to store the replayed events")
+
+    assert _stored_ids(deployment) == sent
+    assert _final_count(deployment) == 1000
+    with deployment.clickhouse() as ch:
+        messages, distinct = query_rows(ch, "SELECT count(), uniqExact(message_sid) FROM messages FINAL")[0]
+    assert messages == distinct > 0
+    print(f"rows stored when the worker was killed: {stored_at_kill} of 600")
+
+
+@pytest.fixture(scope="module")
+def running(make_deployment_module: Callable[[], Deployment]) -> Deployment:
+    deployment = make_deployment_module()
+    deployment.worker().start()
+    return deployment
+
+
+def _message_post(deployment: Deployment, body: str, author: str) -> WebhookPost:
+    """A real simulated onMessageAdded post with our own body and author."""
+    posts = generate_posts(seed=99, settings=deployment.settings.simulator)
+    post = next(p for p in itertools.islice(posts, 500) if p.form["EventType"] == "onMessageAdded")
+    form = {**post.form, "Body": body, "Author": author}
+    return WebhookPost(path=post.path, form=form, idempotency_token=post.idempotency_token + "-canary",
+                       conversation_sid=post.conversation_sid, pii=(body, author))
+
+
+def _post(deployment: Deployment, post: WebhookPost, headers: dict[str, str] | None = None,
+          content: bytes | None = None) -> httpx.Response:
+    token = deployment.settings.twilio_auth_token
+    assert token is not None
+    signed = sign(post, auth_token=token.get_secret_value(), base_url=deployment.settings.public_url)
+    return httpx.post(
+        f"{deployment.ingest_url}{post.path}",
+        data=None if content is not None else post.form,
+        content=content,
+        headers={**signed, **(headers or {})},
+        timeout=10,
+    )
+
+
+CANARIES = {
+    "name": "Zebulon Quartermaine",
+    "phone": "+1 415 555 0199",
+    "email": "zebulon.quartermaine@example.org",
+    "card": "4111 1111 1111 1111",
+}
+
+
+def test_canary_pii_never_leaves_the_raw_topic(running: Deployment) -> None:
+    author = "+14155550199"
+    body = (
+        f"Hi, this is {CANARIES['name']}. Call me on {CANARIES['phone']} or write to {CANARIES['email']}; "
+        f"my card is {CANARIES['card']}."
+    )
+    post = _message_post(running, body, author)
+    response = _post(running, post)
+    assert response.status_code == 200, response.text
+    event_id = response.json()["event_id"]
+    wait_for(lambda: event_id in _stored_ids(running), _STORE_TIMEOUT_S, "the canary message in ClickHouse")
+
+    needles = [*CANARIES.values(), author, "4111111111111111", "zebulon"]
+    raw = b"\n".join(running.topic_messages(topics.RAW)).decode().lower()
+    assert CANARIES["email"] in raw, "the raw topic must hold the original (or this test proves nothing)"
+
+    redacted = b"\n".join(running.topic_messages(topics.REDACTED)).decode().lower()
+    with running.clickhouse() as ch:
+        stored = "\n".join(dump_table(ch, t) for t in ("events", "messages", "conversations")).lower()
+        body_stored = query_rows(ch, "SELECT body FROM messages FINAL WHERE last_event_id = {id:String}", id=event_id)
+    logs = "\n".join(w.log_text() for w in running.workers).lower()
+    for needle in needles:
+        assert needle.lower() not in redacted, f"{needle!r} reached {topics.REDACTED}"
+        assert needle.lower() not in stored, f"{needle!r} reached ClickHouse"
+        assert needle.lower() not in logs, f"{needle!r} reached the worker log"
+    assert body_stored and "<EMAIL_ADDRESS>" in body_stored[0][0] and "<CREDIT_CARD>" in body_stored[0][0]
+
+
+def test_bad_signature_is_403_and_nothing_reaches_kafka(running: Deployment) -> None:
+    post = _message_post(running, "hello there", "+14155550100")
+    before = running.end_offsets(topics.RAW)
+
+    wrong = _post(running, post, headers={"X-Twilio-Signature": "bm90IGEgc2lnbmF0dXJl"})
+    missing = httpx.post(f"{running.ingest_url}{post.path}", data=post.form, timeout=10)
+    tampered = _post(running, post, content=httpx.QueryParams({**post.form, "Body": "changed"}).__str__().encode(),
+                     headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert (wrong.status_code, missing.status_code, tampered.status_code) == (403, 403, 403)
+    assert wrong.json()["error"] == "bad_signature"
+
+    no_conversation = WebhookPost(path=post.path, form={k: v for k, v in post.form.items() if k != "ConversationSid"},
+                                  idempotency_token=post.idempotency_token + "-bad", conversation_sid="", pii=())
+    malformed = _post(running, no_conversation)
+    assert malformed.status_code == 400
+    assert "ConversationSid" in malformed.json()["message"]
+
+    huge = WebhookPost(path=post.path, form={**post.form, "Body": "x" * (running.settings.ingest.max_body_bytes + 1)},
+                       idempotency_token=post.idempotency_token + "-huge", conversation_sid="", pii=())
+    assert _post(running, huge).status_code == 413
+
+    assert running.end_offsets(topics.RAW) == before, "a rejected request reached Kafka"
+    assert _post(running, post).status_code == 200
+    assert running.end_offsets(topics.RAW) == before + 1, "the accepted request did not reach Kafka"
+    # A Twilio retry of the same delivery is acknowledged but not produced twice.
+    assert _post(running, post).status_code == 200
+    assert running.end_offsets(topics.RAW) == before + 1

@@ -1,0 +1,178 @@
+"""The ingest edge's rules, with an in-memory producer standing in for Kafka."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pytest
+from twilio.request_validator import RequestValidator
+
+from cxpulse.settings import Settings
+from schemas.events import ConversationEvent, EventType
+from streams.ingest import CONVERSATIONS_PATH, EVENTS_PATH, IngestService
+
+DATA = Path(__file__).resolve().parents[2] / "data" / "twilio"
+PUBLIC_URL = "https://cxpulse.example.com"
+TOKEN = "cxpulse-sample-auth-token"
+
+
+class FakeProducer:
+    """Records produced events; can fail or hang like an unavailable broker."""
+
+    def __init__(self) -> None:
+        self.events: list[ConversationEvent] = []
+        self.fail = False
+        self.hang = False
+
+    async def __call__(self, events: Sequence[ConversationEvent]) -> None:
+        if self.hang:
+            await asyncio.sleep(60)
+        if self.fail:
+            raise ConnectionError("broker down")
+        self.events.extend(events)
+
+
+@pytest.fixture
+def producer() -> FakeProducer:
+    return FakeProducer()
+
+
+@pytest.fixture
+def service(producer: FakeProducer) -> IngestService:
+    settings = Settings(
+        twilio_auth_token=TOKEN, public_url=PUBLIC_URL, ingest={"kafka_ack_timeout_s": 0.2, "max_body_bytes": 4096}
+    )
+    return IngestService(settings, producer)
+
+
+def sample(name: str) -> tuple[dict[str, str], dict[str, str]]:
+    data = json.loads((DATA / "webhooks" / f"{name}.json").read_text())
+    return data["headers"], data["form"]
+
+
+def run(coro):  # type: ignore[no-untyped-def]
+    return asyncio.run(coro)
+
+
+def test_signed_webhook_is_produced_once_and_answered_200(service: IngestService, producer: FakeProducer) -> None:
+    headers, form = sample("onMessageAdded")
+    body = urlencode(form).encode()
+    first = run(service.conversations_webhook(headers, CONVERSATIONS_PATH, body))
+    retry = run(service.conversations_webhook(headers, CONVERSATIONS_PATH, body))
+    assert (first.status, retry.status) == (200, 200)
+    assert len(producer.events) == 1
+    assert producer.events[0].event_type is EventType.MESSAGE_ADDED
+    assert producer.events[0].event_id == headers["I-Twilio-Idempotency-Token"]
+    assert service.counters["duplicates"] == 1
+
+
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        pytest.param(lambda h, f: ({k: v for k, v in h.items() if k != "X-Twilio-Signature"}, f), id="missing"),
+        pytest.param(lambda h, f: ({**h, "X-Twilio-Signature": "AAAA"}, f), id="wrong"),
+        pytest.param(lambda h, f: (h, {**f, "Body": "tampered"}), id="tampered-body"),
+    ],
+)
+def test_bad_signature_is_403_and_nothing_is_produced(
+    service: IngestService, producer: FakeProducer, mutate  # type: ignore[no-untyped-def]
+) -> None:
+    headers, form = mutate(*sample("onMessageAdded"))
+    response = run(service.conversations_webhook(headers, CONVERSATIONS_PATH, urlencode(form).encode()))
+    assert response.status == 403
+    assert response.payload["error"] == "bad_signature"
+    assert producer.events == []
+
+
+def _signed(form: dict[str, str], headers: dict[str, str]) -> dict[str, str]:
+    signature = RequestValidator(TOKEN).compute_signature(f"{PUBLIC_URL}{CONVERSATIONS_PATH}", form)
+    return {**headers, "X-Twilio-Signature": signature}
+
+
+def test_signed_but_malformed_webhook_is_400_with_the_reason(service: IngestService, producer: FakeProducer) -> None:
+    headers, form = sample("onMessageAdded")
+    form.pop("ConversationSid")
+    response = run(service.conversations_webhook(_signed(form, headers), CONVERSATIONS_PATH, urlencode(form).encode()))
+    assert response.status == 400
+    assert response.payload["error"] == "missing_field"
+    assert "ConversationSid" in response.payload["message"]
+    assert producer.events == []
+
+
+def test_non_form_body_is_400(service: IngestService) -> None:
+    headers, _ = sample("onMessageAdded")
+    response = run(service.conversations_webhook({**headers, "Content-Type": "application/json"}, CONVERSATIONS_PATH,
+                                                 b"{}"))
+    assert response.status == 400
+
+
+def test_oversized_body_is_413(service: IngestService, producer: FakeProducer) -> None:
+    headers, form = sample("onMessageAdded")
+    form["Body"] = "x" * 5000
+    response = run(service.conversations_webhook(_signed(form, headers), CONVERSATIONS_PATH, urlencode(form).encode()))
+    assert response.status == 413
+    assert producer.events == []
+
+
+@pytest.mark.parametrize("failure", ["fail", "hang"])
+def test_kafka_trouble_is_503_and_the_retry_is_not_deduplicated(
+    service: IngestService, producer: FakeProducer, failure: str
+) -> None:
+    headers, form = sample("onMessageAdded")
+    body = urlencode(form).encode()
+    setattr(producer, failure, True)
+    assert run(service.conversations_webhook(headers, CONVERSATIONS_PATH, body)).status == 503
+    setattr(producer, failure, False)
+    assert run(service.conversations_webhook(headers, CONVERSATIONS_PATH, body)).status == 200
+    assert len(producer.events) == 1
+
+
+def _cloudevents_request(items: list[dict]) -> tuple[dict[str, str], str, bytes]:
+    body = json.dumps(items).encode()
+    path_qs = f"{EVENTS_PATH}?bodySHA256={hashlib.sha256(body).hexdigest()}"
+    signature = RequestValidator(TOKEN).compute_signature(f"{PUBLIC_URL}{path_qs}", {})
+    return {"X-Twilio-Signature": signature, "Content-Type": "application/json"}, path_qs, body
+
+
+def _cloudevent(name: str) -> dict:
+    return json.loads((DATA / "cloudevents" / f"{name}.json").read_text())
+
+
+def test_cloudevents_batch_keeps_valid_events_and_reports_invalid(
+    service: IngestService, producer: FakeProducer
+) -> None:
+    unknown = {**_cloudevent("message.added"), "id": "unknown-1", "type": "com.twilio.conversations.user.added"}
+    headers, path_qs, body = _cloudevents_request([_cloudevent("message.added"), unknown,
+                                                   _cloudevent("participant.added")])
+    response = run(service.event_streams(headers, path_qs, body))
+    assert response.status == 200
+    assert response.payload["accepted"] == 2
+    assert [r["reason"] for r in response.payload["rejected"]] == ["unknown_event_type"]
+    assert [e.event_type for e in producer.events] == [EventType.MESSAGE_ADDED, EventType.PARTICIPANT_ADDED]
+
+
+def test_cloudevents_body_hash_must_match(service: IngestService, producer: FakeProducer) -> None:
+    headers, path_qs, body = _cloudevents_request([_cloudevent("message.added")])
+    response = run(service.event_streams(headers, path_qs, body.replace(b"}", b" }", 1)))
+    assert response.status == 403
+    assert producer.events == []
+
+
+def test_cloudevents_malformed_json_is_400(service: IngestService) -> None:
+    headers, path_qs, _ = _cloudevents_request([])
+    bad = b"[{not json"
+    path_qs = f"{EVENTS_PATH}?bodySHA256={hashlib.sha256(bad).hexdigest()}"
+    headers["X-Twilio-Signature"] = RequestValidator(TOKEN).compute_signature(f"{PUBLIC_URL}{path_qs}", {})
+    response = run(service.event_streams(headers, path_qs, bad))
+    assert response.status == 400
+    assert response.payload["error"] == "malformed_body"
+
+
+def test_service_refuses_to_start_without_a_token(producer: FakeProducer) -> None:
+    with pytest.raises(ValueError, match="CXPULSE_TWILIO_AUTH_TOKEN"):
+        IngestService(Settings(twilio_auth_token=None), producer)
