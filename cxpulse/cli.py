@@ -128,6 +128,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
+    # One line per HTTP request would drown the simulator's progress and the worker's own log.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     handler: Callable[[argparse.Namespace, Settings], int] = args.func
     try:
         return handler(args, load_settings())

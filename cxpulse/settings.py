@@ -126,6 +126,10 @@ class RedactionSettings(_Section):
         "US_BANK_NUMBER",
         "LOCATION",
     )
+    #: spaCy labels that never map to an allow-listed entity; ignoring them skips work and log noise.
+    ner_labels_to_ignore: tuple[str, ...] = (
+        "CARDINAL", "MONEY", "ORDINAL", "QUANTITY", "PERCENT", "WORK_OF_ART", "LAW", "LANGUAGE", "EVENT", "PRODUCT",
+    )
     #: Presidio scores phones at 0.4 by default; a higher threshold silently drops them.
     score_threshold: float = Field(default=0.35, ge=0, le=1)
     #: Secret salt for HMAC pseudonyms of customer addresses (stable per tenant, never logged).

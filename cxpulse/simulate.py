@@ -25,6 +25,7 @@ import heapq
 import itertools
 import json
 import math
+import operator
 import random
 import string
 import sys
@@ -134,7 +135,7 @@ USER_AGENT = "TwilioProxy/1.1"
 CONTENT_TYPE = "application/x-www-form-urlencoded"
 #: How the arrival schedule learns a conversation's event-rate-by-age: sample this many, in bins this wide.
 PROFILE_CONVERSATIONS = 300
-PROFILE_BIN_S = 5.0
+PROFILE_BIN_S = 1.0
 PROFILE_SEED = 20250106
 
 SID_PREFIXES = {
@@ -1370,11 +1371,12 @@ class _ArrivalSchedule:
     @classmethod
     def flat_event_rate(cls, settings: SimulatorSettings, events_per_s: float) -> _ArrivalSchedule:
         """Solve ``arrivals * events-by-age = events_per_s`` bin by bin (a discrete deconvolution)."""
-        profile = _age_profile(settings)
+        profile = _age_profile(settings.channels, settings.queues, settings.bot_containment)
         target = events_per_s * PROFILE_BIN_S
         starts: list[float] = []  # expected conversations starting in each bin
-        for k in range(len(profile)):
-            ongoing = sum(starts[k - j] * profile[j] for j in range(1, k + 1))
+        for _ in range(len(profile)):
+            # Events in this bin from conversations that started in earlier bins: sum of starts[k-j] * profile[j].
+            ongoing = sum(map(operator.mul, reversed(starts), itertools.islice(profile, 1, None)))
             starts.append(max(0.0, (target - ongoing) / profile[0]))
         return cls(tuple(n / PROFILE_BIN_S for n in starts), events_per_s / sum(profile))
 
@@ -1396,13 +1398,19 @@ def _poisson_times(rng: random.Random, rate: float, begin: float, end: float) ->
 
 
 @lru_cache(maxsize=16)
-def _age_profile(settings: SimulatorSettings) -> tuple[float, ...]:
-    """Mean events a conversation emits in each :data:`PROFILE_BIN_S` of its age, measured by sampling."""
+def _age_profile(channels: tuple[str, ...], queues: tuple[str, ...], bot_containment: float) -> tuple[float, ...]:
+    """Mean events a conversation emits in each :data:`PROFILE_BIN_S` of its age, measured by sampling.
+
+    Keyed on what shapes a conversation (not the seed), so every run with the same mix shares it.
+    """
+    settings = SimulatorSettings(channels=channels, queues=queues, bot_containment=bot_containment)
     rng = random.Random(PROFILE_SEED)
     account = _Account.draw(rng, None)
     counts: Counter[int] = Counter()
     for _ in range(PROFILE_CONVERSATIONS):
-        for at, _ in _new_conversation(rng, account, DEFAULT_START, 0.0, settings):
+        # Arrivals fall anywhere in their bin, so sample the start within the bin too.
+        begin = rng.uniform(0.0, PROFILE_BIN_S)
+        for at, _ in _new_conversation(rng, account, DEFAULT_START, begin, settings):
             counts[int(at // PROFILE_BIN_S)] += 1
     return tuple(counts[k] / PROFILE_CONVERSATIONS for k in range(max(counts) + 1))
 

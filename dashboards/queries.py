@@ -25,20 +25,29 @@ __all__ = [
     "totals",
 ]
 
-#: Messages per channel since a moment (message.added events, replays collapsed by message_sid).
-MESSAGES_BY_CHANNEL = """
+#: A message counts for its conversation's channel: agents answer WhatsApp and SMS conversations from a web
+#: app (Twilio ``Source=SDK``), so the message's own channel would say "chat".
+_MESSAGES_WITH_CHANNEL = """
+    SELECT m.message_sid, m.sent_at, if(c.channel != '', c.channel, m.channel) AS channel
+    FROM messages AS m
+    LEFT JOIN (
+        SELECT conversation_sid, argMax(channel, version) AS channel FROM conversations GROUP BY conversation_sid
+    ) AS c USING (conversation_sid)
+    WHERE m.sent_at >= {since:DateTime64(3, 'UTC')}
+"""
+
+#: Messages per channel since a moment (replays collapsed by message_sid).
+MESSAGES_BY_CHANNEL = f"""
 SELECT channel, uniqExact(message_sid) AS messages
-FROM messages
-WHERE sent_at >= {since:DateTime64(3, 'UTC')}
+FROM ({_MESSAGES_WITH_CHANNEL})
 GROUP BY channel
 ORDER BY messages DESC
 """
 
 #: Per-minute message volume by channel, for the trend chart.
-MESSAGES_PER_MINUTE = """
+MESSAGES_PER_MINUTE = f"""
 SELECT toStartOfMinute(sent_at) AS minute, channel, uniqExact(message_sid) AS messages
-FROM messages
-WHERE sent_at >= {since:DateTime64(3, 'UTC')}
+FROM ({_MESSAGES_WITH_CHANNEL})
 GROUP BY minute, channel
 ORDER BY minute
 """

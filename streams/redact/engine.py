@@ -90,6 +90,7 @@ class Redactor:
             nlp_configuration={
                 "nlp_engine_name": "spacy",
                 "models": [{"lang_code": settings.language, "model_name": settings.spacy_model}],
+                "ner_model_configuration": {"labels_to_ignore": list(settings.ner_labels_to_ignore)},
             }
         ).create_engine()
         self._analyzer = AnalyzerEngine(nlp_engine=nlp_engine, supported_languages=[settings.language])

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from datetime import UTC, datetime
 from collections.abc import Callable
 
 import httpx
@@ -109,12 +110,13 @@ def running(make_deployment_module: Callable[[], Deployment]) -> Deployment:
     return deployment
 
 
-def _message_post(deployment: Deployment, body: str, author: str) -> WebhookPost:
-    """A real simulated onMessageAdded post with our own body and author."""
-    posts = generate_posts(seed=99, settings=deployment.settings.simulator)
+def _message_post(deployment: Deployment, body: str, author: str, tag: str) -> WebhookPost:
+    """A real simulated onMessageAdded post with our own body and author, dated now (older rows would fall
+    outside the ClickHouse retention TTL and be dropped on insert)."""
+    posts = generate_posts(seed=99, settings=deployment.settings.simulator, start=datetime.now(UTC))
     post = next(p for p in itertools.islice(posts, 500) if p.form["EventType"] == "onMessageAdded")
     form = {**post.form, "Body": body, "Author": author}
-    return WebhookPost(path=post.path, form=form, idempotency_token=post.idempotency_token + "-canary",
+    return WebhookPost(path=post.path, form=form, idempotency_token=f"{post.idempotency_token}-{tag}",
                        conversation_sid=post.conversation_sid, pii=(body, author))
 
 
@@ -146,7 +148,7 @@ def test_canary_pii_never_leaves_the_raw_topic(running: Deployment) -> None:
         f"Hi, this is {CANARIES['name']}. Call me on {CANARIES['phone']} or write to {CANARIES['email']}; "
         f"my card is {CANARIES['card']}."
     )
-    post = _message_post(running, body, author)
+    post = _message_post(running, body, author, tag="canary")
     response = _post(running, post)
     assert response.status_code == 200, response.text
     event_id = response.json()["event_id"]
@@ -169,7 +171,7 @@ def test_canary_pii_never_leaves_the_raw_topic(running: Deployment) -> None:
 
 
 def test_bad_signature_is_403_and_nothing_reaches_kafka(running: Deployment) -> None:
-    post = _message_post(running, "hello there", "+14155550100")
+    post = _message_post(running, "hello there", "+14155550100", tag="signature")
     before = running.end_offsets(topics.RAW)
 
     wrong = _post(running, post, headers={"X-Twilio-Signature": "bm90IGEgc2lnbmF0dXJl"})

@@ -331,6 +331,8 @@ def test_events_per_s_gives_a_flat_rate_from_the_first_minute() -> None:
     per_minute = Counter(int((p.occurred_at - START).total_seconds() // 60) for p in posts)
     for minute in range(3):
         assert 0.8 * 3000 < per_minute[minute] < 1.2 * 3000, per_minute
+    first_ten_seconds = sum(p.occurred_at < START + timedelta(seconds=10) for p in posts)
+    assert 0.6 * 500 < first_ten_seconds < 1.4 * 500  # no slow ramp-up while conversations are young
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -398,11 +400,15 @@ class _Edge:
     in_flight: set[str] = field(default_factory=set)
     overlaps: int = 0
     requests: int = 0
+    first_attempts: int = 0
     rejected: int = 0
 
     async def handle(self, request: web.Request) -> web.Response:
         self.requests += 1
         form = {k: str(v) for k, v in (await request.post()).items()}
+        if form.get("RetryCount") == "0":
+            self.first_attempts += 1
+        number = self.first_attempts
         signature = request.headers.get("X-Twilio-Signature", "")
         if not RequestValidator(self.token).validate(PUBLIC_URL + WEBHOOK_PATH, form, signature):
             self.rejected += 1
@@ -413,7 +419,7 @@ class _Edge:
         self.in_flight.add(conversation)
         try:
             await asyncio.sleep(0.001)
-            if form["RetryCount"] == "0" and self.fail_first_attempt(self.requests):
+            if form["RetryCount"] == "0" and self.fail_first_attempt(number):
                 return web.Response(status=503, text="try again")
             if form["RetryCount"] != "0":
                 self.retried.append(form)
