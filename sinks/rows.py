@@ -6,20 +6,27 @@ ReplacingMergeTree tables collapse it (see ``schemas/clickhouse/0001_core.sql``)
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import logging
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
+from pydantic import ValidationError
+
 from schemas.events import ConversationEvent, EventType
+from sinks.writer import TableRows
 
 __all__ = [
     "CONVERSATION_COLUMNS",
     "EVENT_COLUMNS",
     "MESSAGE_COLUMNS",
     "conversation_row",
+    "event_tables",
     "event_row",
     "message_row",
     "rows_by_table",
 ]
+
+log = logging.getLogger(__name__)
 
 EVENT_COLUMNS = (
     "event_id", "schema_version", "event_type", "account_sid", "chat_service_sid", "conversation_sid",
@@ -130,3 +137,23 @@ def rows_by_table(events: Iterable[ConversationEvent]) -> dict[str, list[list[ob
         if (row := conversation_row(event)) is not None:
             tables["conversations"].append(row)
     return tables
+
+
+def event_tables(values: Sequence[bytes]) -> dict[str, TableRows]:
+    """The core sink's rows builder: redacted event JSON → ``events``, ``messages``, ``conversations``."""
+    events: list[ConversationEvent] = []
+    for value in values:
+        try:
+            events.append(ConversationEvent.from_json(value))
+        except ValidationError as exc:
+            # Only the redaction stage writes this topic: a bad record is a bug. Say so, never print it.
+            log.error("unparsable redacted event skipped: %d validation errors", exc.error_count())
+    unredacted = [e for e in events if not e.redacted]
+    if unredacted:
+        log.error("refusing to store %d unredacted events (a redaction bug): skipped", len(unredacted))
+    tables = rows_by_table(e for e in events if e.redacted)
+    return {
+        "events": TableRows(EVENT_COLUMNS, tables["events"]),
+        "messages": TableRows(MESSAGE_COLUMNS, tables["messages"]),
+        "conversations": TableRows(CONVERSATION_COLUMNS, tables["conversations"]),
+    }

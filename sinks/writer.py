@@ -1,9 +1,11 @@
-"""Batched, idempotent, retrying writes to ClickHouse.
+"""Batched, idempotent, retrying writes to ClickHouse: the one write path every sink uses.
 
-The stream calls :meth:`ClickHouseEventWriter.write` with one micro-batch and acknowledges the Kafka offsets
-only after it returned: nothing is committed that is not stored. A batch that keeps failing raises
-:class:`~sinks.errors.SinkBackpressure` after a bounded number of attempts, so the caller decides whether to
-wait and retry (the worker does, holding its offsets) instead of the sink sleeping forever.
+A sink turns a micro-batch of Kafka records into rows per table (:data:`TableRows`) and calls
+:meth:`BatchWriter.write`; the stream acknowledges the offsets only after it returned, so nothing is committed
+that is not stored. A batch that keeps failing raises :class:`~sinks.errors.SinkBackpressure` after a bounded
+number of attempts, so the caller decides to wait and retry (holding its offsets) instead of the writer
+sleeping forever. Every insert carries a deduplication token: a retried batch is dropped by ClickHouse, and
+ReplacingMergeTree tables collapse rows replayed in other batches.
 """
 
 from __future__ import annotations
@@ -11,20 +13,24 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from cxpulse.settings import SinkSettings
-from schemas.events import ConversationEvent
 from sinks.clickhouse import Client
 from sinks.errors import SinkBackpressure
-from sinks.rows import CONVERSATION_COLUMNS, EVENT_COLUMNS, MESSAGE_COLUMNS, rows_by_table
 
-__all__ = ["ClickHouseEventWriter", "WriteResult", "dedup_token"]
+__all__ = ["BatchWriter", "TableRows", "WriteResult", "dedup_token"]
 
 log = logging.getLogger(__name__)
 
-_COLUMNS = {"events": EVENT_COLUMNS, "messages": MESSAGE_COLUMNS, "conversations": CONVERSATION_COLUMNS}
+
+@dataclass(frozen=True)
+class TableRows:
+    """Rows for one table, in the order of ``columns``."""
+
+    columns: Sequence[str]
+    rows: list[list[object]]
 
 
 @dataclass(frozen=True)
@@ -34,17 +40,17 @@ class WriteResult:
     elapsed_s: float
 
 
-def dedup_token(events: Sequence[ConversationEvent]) -> str:
-    """Same events → same token, so ClickHouse drops a batch it already stored (a retry after a timeout)."""
+def dedup_token(keys: Iterable[str]) -> str:
+    """Same batch → same token, whatever the order, so ClickHouse drops a batch it already stored."""
     digest = hashlib.sha256()
-    for event_id in sorted(e.event_id for e in events):
-        digest.update(event_id.encode())
+    for key in sorted(keys):
+        digest.update(key.encode())
         digest.update(b"\0")
     return digest.hexdigest()
 
 
-class ClickHouseEventWriter:
-    """Writes redacted events to ``events``, ``messages`` and ``conversations``.
+class BatchWriter:
+    """Inserts one batch into every table it touches, retrying with capped exponential backoff.
 
     :param client_factory: builds a fresh client; called again after a failure, so a restarted server or a
         broken connection does not poison later attempts.
@@ -75,26 +81,23 @@ class ClickHouseEventWriter:
                 pass
         self._client = None
 
-    def write(self, events: Sequence[ConversationEvent]) -> WriteResult:
-        """Store one batch in every table it touches, retrying with capped exponential backoff."""
+    def write(self, tables: Mapping[str, TableRows], *, token: str) -> WriteResult:
         started = time.monotonic()
-        tables = rows_by_table(events)
-        token = dedup_token(events)
         cfg = self._settings
         last_error: Exception | None = None
         for attempt in range(1, cfg.insert_attempts + 1):
             try:
                 client = self._connection()
-                for table, rows in tables.items():
-                    if rows:
+                for table, batch in tables.items():
+                    if batch.rows:
                         client.insert(
                             table,
-                            rows,
-                            column_names=list(_COLUMNS[table]),
+                            batch.rows,
+                            column_names=list(batch.columns),
                             settings={"insert_deduplication_token": token},
                         )
                 return WriteResult(
-                    rows={t: len(r) for t, r in tables.items()},
+                    rows={t: len(b.rows) for t, b in tables.items()},
                     attempts=attempt,
                     elapsed_s=time.monotonic() - started,
                 )
@@ -103,13 +106,14 @@ class ClickHouseEventWriter:
                 self._reset()
                 delay = min(cfg.backoff_max_s, cfg.backoff_s * 2 ** (attempt - 1))
                 log.warning(
-                    "clickhouse insert failed attempt=%d/%d events=%d retry_in_s=%.2f error=%s",
-                    attempt, cfg.insert_attempts, len(events), delay, type(exc).__name__,
+                    "clickhouse insert failed attempt=%d/%d tables=%s retry_in_s=%.2f error=%s",
+                    attempt, cfg.insert_attempts, ",".join(tables), delay, type(exc).__name__,
                 )
                 if attempt < cfg.insert_attempts:
                     self._sleep(delay)
         raise SinkBackpressure(
-            f"ClickHouse rejected a batch of {len(events)} events {cfg.insert_attempts} times: {last_error}",
+            f"ClickHouse rejected a batch for {', '.join(tables)} {cfg.insert_attempts} times: "
+            f"{type(last_error).__name__}",
             retry_after=cfg.backoff_max_s,
         )
 

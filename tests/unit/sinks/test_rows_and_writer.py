@@ -14,10 +14,11 @@ from sinks.rows import (
     EVENT_COLUMNS,
     MESSAGE_COLUMNS,
     conversation_row,
+    event_tables,
     message_row,
     rows_by_table,
 )
-from sinks.writer import ClickHouseEventWriter, dedup_token
+from sinks.writer import BatchWriter, dedup_token
 
 T0 = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 CH = "CH" + "a" * 32
@@ -98,29 +99,37 @@ def test_unredacted_events_are_refused() -> None:
         rows_by_table([event(EventType.MESSAGE_ADDED, "e1", redacted=False)])
 
 
-def test_dedup_token_depends_on_ids_not_order() -> None:
-    a, b = event(EventType.MESSAGE_ADDED, "e1"), event(EventType.CONVERSATION_ADDED, "e2")
-    assert dedup_token([a, b]) == dedup_token([b, a]) != dedup_token([a])
+def test_dedup_token_depends_on_keys_not_order() -> None:
+    assert dedup_token(["t:0:1", "t:1:7"]) == dedup_token(["t:1:7", "t:0:1"]) != dedup_token(["t:0:1"])
+
+
+def test_event_tables_skip_unparsable_and_unredacted_records() -> None:
+    good = event(EventType.MESSAGE_ADDED, "e1").to_json()
+    unredacted = event(EventType.MESSAGE_ADDED, "e2", redacted=False).to_json()
+    tables = event_tables([good, b"{not json", unredacted])
+    assert [row[0] for row in tables["events"].rows] == ["e1"]
+    assert tables["events"].columns == EVENT_COLUMNS
 
 
 def test_writer_retries_then_stores_every_table_with_the_token() -> None:
     client = FakeClient(failures=2)
     sleeps: list[float] = []
-    writer = ClickHouseEventWriter(lambda: client, SinkSettings(backoff_s=0.1), sleep=sleeps.append)  # type: ignore[arg-type,return-value]
-    batch = [event(EventType.MESSAGE_ADDED, "e1"), event(EventType.CONVERSATION_ADDED, "e2")]
-    result = writer.write(batch)
+    writer = BatchWriter(lambda: client, SinkSettings(backoff_s=0.1), sleep=sleeps.append)  # type: ignore[arg-type,return-value]
+    tables = event_tables([event(EventType.MESSAGE_ADDED, "e1").to_json(),
+                           event(EventType.CONVERSATION_ADDED, "e2").to_json()])
+    result = writer.write(tables, token="tok")
     assert result.attempts == 3
     assert sleeps == [0.1, 0.2]
     assert {table for table, *_ in client.inserts} == {"events", "messages", "conversations"}
-    assert {s["insert_deduplication_token"] for *_, s in client.inserts} == {dedup_token(batch)}
+    assert {s["insert_deduplication_token"] for *_, s in client.inserts} == {"tok"}
 
 
 def test_writer_raises_backpressure_after_bounded_attempts() -> None:
     client = FakeClient(failures=100)
-    writer = ClickHouseEventWriter(
+    writer = BatchWriter(
         lambda: client, SinkSettings(insert_attempts=3, backoff_s=1, backoff_max_s=1.5), sleep=lambda _: None  # type: ignore[arg-type,return-value]
     )
     with pytest.raises(SinkBackpressure) as raised:
-        writer.write([event(EventType.MESSAGE_ADDED, "e1")])
+        writer.write(event_tables([event(EventType.MESSAGE_ADDED, "e1").to_json()]), token="tok")
     assert raised.value.retry_after == 1.5
     assert client.inserts == []
