@@ -41,15 +41,15 @@ def live() -> None:
             st.info("No messages in this window yet.")
         else:
             st.bar_chart(by_channel, x="channel", y="messages")
-            st.dataframe(by_channel, hide_index=True, use_container_width=True)
+            st.dataframe(by_channel, hide_index=True, width="stretch")
     with right:
         st.subheader("Per minute")
         trend = queries.messages_per_minute(ch, since)
         if not trend.empty:
-            st.line_chart(trend, x="minute", y="messages", color="channel")
+            st.bar_chart(trend, x="minute", y="messages", color="channel", stack=True)
     st.subheader("Latest messages (redacted)")
     st.dataframe(
-        queries.latest_messages(ch, settings.dashboard.latest_messages), hide_index=True, use_container_width=True
+        queries.latest_messages(ch, settings.dashboard.latest_messages), hide_index=True, width="stretch"
     )
     st.caption(f"Updated {datetime.now(UTC):%H:%M:%S} UTC · refresh every {settings.dashboard.refresh_s:g}s")
 
