@@ -10,6 +10,7 @@ import json
 import logging
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from cxpulse.settings import Settings, load_settings
 
@@ -80,6 +81,31 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
     return run_demo(settings, rate=args.rate, duration=args.duration, seed=args.seed)
 
 
+def _dq(args: argparse.Namespace, settings: Settings) -> int:
+    from expectations.report import build_report, parse_since
+    from sinks.clickhouse import make_client
+
+    since = parse_since(args.since)
+    client = make_client(settings.clickhouse)
+    try:
+        report = build_report(client, since, limit=args.limit)
+    finally:
+        client.close()
+    print(f"data quality since {report.since.isoformat()}")
+    print("\npass rates per suite/expectation (worst first):")
+    _print_table(report.pass_rates) if report.pass_rates else print("  no validations recorded")
+    print("\ntop failure reasons (dead-lettered events):")
+    _print_table(report.top_reasons) if report.top_reasons else print("  none")
+    return 0
+
+
+def _report_redaction(args: argparse.Namespace, settings: Settings) -> int:
+    from streams.redact.report import run_report
+
+    return run_report(settings, since=args.since, until=args.until, fmt=args.format, output=args.output,
+                      gap_limit=args.gap_limit)
+
+
 def _config(args: argparse.Namespace, settings: Settings) -> int:
     print(json.dumps(settings.masked(), indent=2, default=str))
     return 0
@@ -116,6 +142,25 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--duration", type=float, default=None, help="seconds to simulate (default: until Ctrl-C)")
     demo.add_argument("--seed", type=int, default=None, help="simulator seed (default: random)")
     demo.set_defaults(func=_demo)
+
+    dq = sub.add_parser("dq", help="data-quality guard: pass rates and failure reasons")
+    dq.add_argument("action", choices=["report"])
+    dq.add_argument("--since", default="24h", help="24h, 15m, 7d or an ISO 8601 time (default 24h)")
+    dq.add_argument("--limit", type=int, default=10, help="how many failure reasons to list (default 10)")
+    dq.set_defaults(func=_dq)
+
+    report = sub.add_parser("report", help="compliance reports from ClickHouse")
+    reports = report.add_subparsers(dest="report", required=True)
+    redaction = reports.add_parser(
+        "redaction", help="redaction coverage: scanned vs received, entities, fail-closed, versions (exit 1 if < 100%%)"
+    )
+    redaction.add_argument("--since", required=True, help="24h, 15m, 7d, 2w or an ISO 8601 time")
+    redaction.add_argument("--until", default=None, help="same forms as --since (default: now)")
+    redaction.add_argument("--format", choices=["md", "html", "csv"], default="md", help="default md")
+    redaction.add_argument("--output", type=Path, default=None, help="write to this file (default: stdout)")
+    redaction.add_argument("--gap-limit", type=int, default=None,
+                           help="not-scanned event ids to list (default: [redaction] report_gap_limit)")
+    redaction.set_defaults(func=_report_redaction)
 
     config = sub.add_parser("config", help="print the effective settings (secrets masked)")
     config.set_defaults(func=_config)

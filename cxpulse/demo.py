@@ -29,6 +29,10 @@ _HEALTH_TIMEOUT_S = 2.0
 
 
 def dashboard_command(settings: Settings) -> list[str]:
+    """The ``streamlit run`` command line; refuses an address beyond localhost without a login."""
+    from dashboards.access import check_listen_address
+
+    check_listen_address(settings.dashboard)
     app = resources.files("dashboards") / "app.py"
     return [
         sys.executable, "-m", "streamlit", "run", str(app),

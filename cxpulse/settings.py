@@ -32,11 +32,13 @@ __all__ = [
     "DashboardSettings",
     "IngestSettings",
     "KafkaSettings",
+    "QualitySettings",
     "RedactionSettings",
     "RetentionSettings",
     "RoleRules",
     "Settings",
     "SimulatorSettings",
+    "SlaSettings",
     "StackSettings",
     "WorkerSettings",
     "load_settings",
@@ -125,6 +127,8 @@ class RedactionSettings(_Section):
         "IP_ADDRESS",
         "US_BANK_NUMBER",
         "LOCATION",
+        "STREET_ADDRESS",
+        "DATE_OF_BIRTH",
     )
     #: spaCy labels that never map to an allow-listed entity; ignoring them skips work and log noise.
     ner_labels_to_ignore: tuple[str, ...] = (
@@ -137,6 +141,34 @@ class RedactionSettings(_Section):
     batch_size: int = Field(default=64, ge=1)
     #: Messages that wait longer than this for a batch are redacted anyway.
     batch_window_s: float = Field(default=0.2, gt=0)
+    #: Per-entity minimum scores (entities not listed use ``score_threshold``). Context words lift a match by
+    #: 0.35 (at least to 0.4): 0.4 for bank numbers and birth dates means "only with context".
+    score_thresholds: dict[str, float] = Field(
+        default_factory=lambda: {"US_BANK_NUMBER": 0.4, "DATE_OF_BIRTH": 0.4, "US_SSN": 0.3}
+    )
+    #: Regions whose national phone formats are recognised (E.164 ``+…`` numbers are found for every region).
+    phone_regions: tuple[str, ...] = ("US", "GB", "DE", "FR", "IN", "CA", "BR", "ES", "NG", "AU")
+    #: python-phonenumbers leniency: 0 possible, 1 valid, 2 strictly grouped, 3 exactly grouped.
+    phone_leniency: int = Field(default=1, ge=0, le=3)
+    #: Skip spaCy NER for texts whose capitalised words are all common words (measured safe: docs/redaction.md).
+    ner_prefilter: bool = True
+    #: Analysis results kept per process for repeated texts (keyed by a digest, never by the text itself).
+    cache_size: int = Field(default=20_000, ge=0)
+    #: Analyzer processes; 1 analyses in a thread of the worker, more use a process pool (one per core).
+    processes: int = Field(default=1, ge=1)
+    #: Texts longer than this are analysed in overlapping chunks (spaCy refuses over ``nlp.max_length``).
+    max_chunk_chars: int = Field(default=100_000, ge=1_000)
+    chunk_overlap_chars: int = Field(default=200, ge=0)
+    #: A batch not analysed within this time fails closed (every record goes to the restricted DLQ).
+    timeout_s: float = Field(default=30.0, gt=0)
+    #: Entities replaced by a salted HMAC pseudonym (``<EMAIL_ADDRESS:ab12…>``) instead of a typed placeholder.
+    pseudonymised_entities: tuple[str, ...] = ()
+    #: TEST ONLY: the analyzer raises for any text containing this marker, to prove fail-closed routing.
+    fail_marker: str | None = None
+    #: ``cxpulse report redaction``: entities are counted per hour for spans up to this many hours, else per day.
+    report_hourly_max_h: float = Field(default=72.0, gt=0)
+    #: ``cxpulse report redaction``: at most this many not-scanned event ids are listed (all are counted).
+    report_gap_limit: int = Field(default=100, ge=0)
 
 
 class WorkerSettings(_Section):
@@ -149,10 +181,20 @@ class WorkerSettings(_Section):
 
 
 class DashboardSettings(_Section):
+    """The Streamlit dashboard. Beyond localhost it requires a login (a password or an OIDC provider)."""
+
     host: str = "127.0.0.1"
     port: int = 8501
     refresh_s: float = Field(default=2.0, gt=0)
     latest_messages: int = Field(default=25, ge=1)
+    #: ``CXPULSE_DASHBOARD__PASSWORD``: a shared password for the built-in login form.
+    password: SecretStr | None = None
+    #: Name of an OIDC provider configured in ``.streamlit/secrets.toml`` ``[auth]``; Streamlit's own login.
+    oidc_provider: str | None = None
+
+    @property
+    def auth_configured(self) -> bool:
+        return bool(self.oidc_provider) or bool(self.password and self.password.get_secret_value())
 
 
 class SimulatorSettings(_Section):
@@ -179,6 +221,66 @@ class RetentionSettings(_Section):
     #: The raw topic is the only place raw text lives: keep it short.
     raw_topic_hours: int = Field(default=24, ge=1)
     clickhouse_days: int = Field(default=400, ge=1)
+
+
+class SlaSettings(_Section):
+    """Service-level rules of the SLA stage (definitions in docs/sla.md).
+
+    A response threshold is looked up most specific first: ``threshold_s["<channel>:<queue>"]``, then
+    ``queue_threshold_s[queue]``, then ``channel_threshold_s[channel]``, then ``default_threshold_s``.
+    """
+
+    #: Flex Insights' default service-level threshold.
+    default_threshold_s: float = Field(default=60.0, gt=0)
+    channel_threshold_s: dict[str, float] = Field(default_factory=dict)
+    queue_threshold_s: dict[str, float] = Field(default_factory=dict)
+    #: Per ``"<channel>:<queue>"`` pair; wins over the per-channel and per-queue values.
+    threshold_s: dict[str, float] = Field(default_factory=dict)
+    #: Waits abandoned sooner than this are short abandons (Flex Insights: 5 s).
+    short_abandon_s: float = Field(default=5.0, ge=0)
+    #: inactive -> active within this time after going inactive counts as a reopen (later: a new contact).
+    reopen_window_s: float = Field(default=24 * 3600.0, gt=0)
+    #: Live view: a customer awaiting a first answer with no activity for this long shows as abandoned.
+    inactivity_abandon_s: float = Field(default=900.0, gt=0)
+    #: Wall-clock timer of the live view (Faust windows only close on the next event, faust #250).
+    timer_interval_s: float = Field(default=0.5, gt=0, le=1.0)
+    #: A bot message with this attribute set truthy hands the customer over to a human queue.
+    handoff_attribute: str = "escalated"
+    #: Event-time windows: late events within this grace update their window; later ones are counted.
+    window_grace_s: float = Field(default=60.0, ge=0)
+    #: Event-time windows per channel x queue: tumbling size, which is also the hopping windows' step.
+    tumbling_window_s: int = Field(default=60, ge=1)
+    #: Hopping window size (a whole multiple of ``tumbling_window_s``).
+    hopping_window_s: int = Field(default=900, ge=1)
+    #: Per-conversation timeline cap (state size bound); older entries beyond it are dropped with a warning.
+    max_timeline_events: int = Field(default=5000, ge=10)
+
+
+class QualitySettings(_Section):
+    """The data-quality stage (docs/data-quality.md): Great Expectations suites on micro-batches.
+
+    Suites in ``expectations/suites/`` refer to these values as ``"${name}"`` placeholders, so thresholds
+    live here and in ``cxpulse.toml`` rather than in the suite files.
+    """
+
+    #: Events validated together; GX has a fixed cost per expectation and validation, so bigger is cheaper.
+    batch_size: int = Field(default=1000, ge=1)
+    #: Events waiting longer than this for a batch are validated anyway. GX costs per batch, not per event,
+    #: so at 1,000 events/s a 1 s window means one validation per second.
+    batch_window_s: float = Field(default=1.0, gt=0)
+    #: ``occurred_at`` may be this far ahead of the worker's clock (Twilio's and ours are not in sync).
+    max_clock_skew_s: float = Field(default=300.0, ge=0)
+    #: Redacted body length limit. Twilio caps a Conversations message at 1,600 characters; redaction
+    #: placeholders (``<EMAIL_ADDRESS>``) can make a body longer than it was, hence the headroom.
+    max_body_chars: int = Field(default=4096, ge=1)
+    #: Channels an event may name (``Source`` / binding type / address prefix, lower-cased).
+    channels: tuple[str, ...] = ("sms", "whatsapp", "chat", "messenger", "email", "rcs")
+    #: Conversation states Twilio defines (``StateTo`` of ``conversation.state_updated``).
+    states: tuple[str, ...] = ("active", "inactive", "closed")
+    #: The fast path's GX result format; the detailed pass (failing rows by event_id) runs only on failure.
+    result_format: str = "BOOLEAN_ONLY"
+    #: How many failing event ids a ``dq_results`` row keeps as a sample.
+    sample_event_ids: int = Field(default=20, ge=0)
 
 
 class ChannelSettings(_Section):
@@ -251,6 +353,8 @@ class Settings(BaseSettings):
     simulator: SimulatorSettings = SimulatorSettings()
     stack: StackSettings = StackSettings()
     retention: RetentionSettings = RetentionSettings()
+    quality: QualitySettings = QualitySettings()
+    sla: SlaSettings = SlaSettings()
     channels: dict[str, ChannelSettings] = Field(default_factory=_default_channels)
 
     @classmethod

@@ -9,8 +9,9 @@ from __future__ import annotations
 from datetime import datetime
 
 import pandas as pd
+import streamlit as st
 
-from cxpulse.settings import Settings
+from cxpulse.settings import ClickHouseSettings, Settings
 from sinks.clickhouse import Client, make_client
 
 __all__ = [
@@ -54,11 +55,17 @@ ORDER BY minute
 
 #: The newest redacted messages (bodies are already redacted in ClickHouse).
 LATEST_MESSAGES = """
-SELECT sent_at, channel, queue, author_role, author, body, conversation_sid
-FROM messages FINAL
-WHERE is_removed = 0
+SELECT m.sent_at AS sent_at, if(c.channel != '', c.channel, m.channel) AS channel,
+       if(c.queue != '', c.queue, m.queue) AS queue, m.author_role AS author_role, m.author AS author,
+       m.body AS body, m.conversation_sid AS conversation_sid
+FROM (
+    SELECT * FROM messages FINAL WHERE is_removed = 0 ORDER BY sent_at DESC LIMIT {limit:UInt32}
+) AS m
+LEFT JOIN (
+    SELECT conversation_sid, argMax(channel, version) AS channel, argMax(queue, version) AS queue
+    FROM conversations GROUP BY conversation_sid
+) AS c USING (conversation_sid)
 ORDER BY sent_at DESC
-LIMIT {limit:UInt32}
 """
 
 #: Headline counters: all-time events, conversations and messages stored.
@@ -72,7 +79,13 @@ SELECT
 
 
 def client(settings: Settings) -> Client:
-    return make_client(settings.clickhouse)
+    """One cached client per ClickHouse address and database (Streamlit keeps resources per process)."""
+    return _cached_client(settings.clickhouse)
+
+
+@st.cache_resource(hash_funcs={ClickHouseSettings: lambda s: (s.url, s.database, s.username)})
+def _cached_client(settings: ClickHouseSettings) -> Client:
+    return make_client(settings)
 
 
 def messages_by_channel(ch: Client, since: datetime) -> pd.DataFrame:

@@ -3,7 +3,8 @@
 Full names carry the deployment's prefix: use ``settings.topic(RAW)``.
 """
 
-__all__ = ["DLQ", "RAW", "REDACTED", "REDACTION_AUDIT", "REDACTION_DLQ"]
+__all__ = ["DLQ", "DQ_RESULTS", "RAW", "REDACTED", "REDACTION_AUDIT", "REDACTION_DLQ", "SLA_CONVERSATIONS", "SLA_LIVE",
+           "SLA_RESPONSES", "SLA_WINDOWS", "SLA_WINDOW_INPUTS", "VALIDATED"]
 
 #: Raw Twilio events, normalised but unredacted. The only topic that holds raw PII; short retention.
 RAW = "twilio.conversations.raw"
@@ -15,3 +16,17 @@ REDACTION_AUDIT = "cx.redaction.audit"
 REDACTION_DLQ = "cx.redaction.dlq"
 #: Redacted events that failed validation, with the reason.
 DLQ = "cx.events.dlq"
+#: Redacted events that passed the data-quality suites: the input of the ClickHouse sink and later stages.
+VALIDATED = "cx.events.validated"
+#: One record per (micro-batch, expectation) the data-quality stage evaluated.
+DQ_RESULTS = "cx.dq.results"
+#: SLA facts: one per answered or abandoned customer wait (key = ConversationSid).
+SLA_RESPONSES = "cx.sla.responses"
+#: SLA facts: one per closed conversation (handle time, first response, containment, cost...).
+SLA_CONVERSATIONS = "cx.sla.conversations"
+#: Live status changes from the SLA stage's wall-clock timer (awaiting / breaching / idle / closed).
+SLA_LIVE = "cx.sla.live"
+#: SLA facts re-keyed by "<channel>|<queue>" for the event-time windows (internal to the SLA stage).
+SLA_WINDOW_INPUTS = "cx.sla.window_inputs"
+#: 1 m tumbling and 15 m hopping window rows per channel x queue.
+SLA_WINDOWS = "cx.sla.windows"

@@ -55,5 +55,6 @@ def register_table_sink(app: Any, settings: Settings, *, topic: Any, name: str, 
 
 
 def register(app: Any, settings: Settings, topics: Topics) -> None:
-    """The core sink: redacted events → ``events``, ``messages``, ``conversations``."""
-    register_table_sink(app, settings, topic=topics.redacted, name="events", build_rows=event_tables)
+    """The core sink: validated events (redacted, and passed the data-quality suites) → ``events``,
+    ``messages``, ``conversations``."""
+    register_table_sink(app, settings, topic=topics.validated, name="events", build_rows=event_tables)

@@ -11,7 +11,9 @@ import faust
 from cxpulse.settings import Settings
 from sinks import agent as sink_agent
 from streams import ingest
+from streams import quality as quality_agent
 from streams.redact import agent as redact_agent
+from streams.sla import agent as sla_agent
 from streams.topics import Topics
 
 __all__ = ["create_app"]
@@ -42,5 +44,8 @@ def create_app(settings: Settings) -> faust.App:
 
     ingest.register_views(app, lambda: ingest.IngestService(settings, produce_raw))
     redact_agent.register(app, settings, topics)
+    redact_agent.register_sinks(app, settings, topics)
+    quality_agent.register(app, settings, topics)
     sink_agent.register(app, settings, topics)
+    sla_agent.register(app, settings, topics)
     return app

@@ -38,6 +38,13 @@ def topic_configs(settings: Settings) -> dict[str, dict[str, str]]:
         settings.topic(names.REDACTED): {},
         settings.topic(names.REDACTION_AUDIT): {},
         settings.topic(names.DLQ): {},
+        settings.topic(names.SLA_RESPONSES): {},
+        settings.topic(names.SLA_CONVERSATIONS): {},
+        settings.topic(names.SLA_LIVE): {},
+        settings.topic(names.SLA_WINDOW_INPUTS): {},
+        settings.topic(names.SLA_WINDOWS): {},
+        settings.topic(names.VALIDATED): {},
+        settings.topic(names.DQ_RESULTS): {},
     }
 
 
@@ -86,6 +93,13 @@ class Topics:
     redaction_audit: faust.TopicT
     redaction_dlq: faust.TopicT
     dlq: faust.TopicT
+    validated: faust.TopicT
+    dq_results: faust.TopicT
+    sla_responses: faust.TopicT
+    sla_conversations: faust.TopicT
+    sla_live: faust.TopicT
+    sla_window_inputs: faust.TopicT
+    sla_windows: faust.TopicT
 
     @classmethod
     def declare(cls, app: faust.App, settings: Settings) -> Topics:
@@ -103,4 +117,11 @@ class Topics:
             redaction_audit=topic(names.REDACTION_AUDIT),
             redaction_dlq=topic(names.REDACTION_DLQ),
             dlq=topic(names.DLQ),
+            validated=topic(names.VALIDATED),
+            dq_results=topic(names.DQ_RESULTS),
+            sla_responses=topic(names.SLA_RESPONSES),
+            sla_conversations=topic(names.SLA_CONVERSATIONS),
+            sla_live=topic(names.SLA_LIVE),
+            sla_window_inputs=topic(names.SLA_WINDOW_INPUTS),
+            sla_windows=topic(names.SLA_WINDOWS),
         )

@@ -1,8 +1,10 @@
-"""The redaction stage: raw topic → redacted topic, in micro-batches, failing closed.
+"""The redaction stage: raw topic → redacted topic + audit topic, in micro-batches, failing closed.
 
-Presidio is CPU-bound and synchronous, so each batch is redacted in a worker thread while the event loop
-keeps serving ingest requests. Raw offsets are acknowledged only after every output of the batch (redacted
-event or dead-letter) was acknowledged by Kafka: at-least-once, and ClickHouse collapses replays.
+Analysis is CPU-bound and synchronous, so each batch runs in a worker thread (or, with ``processes > 1``, a
+process pool) while the event loop keeps serving ingest requests. A batch not analysed within ``timeout_s``
+fails closed: every record goes to the restricted dead-letter topic. Raw offsets are acknowledged only after
+every output of the batch (redacted event + audit record, or dead-letter) was acknowledged by Kafka:
+at-least-once, and ClickHouse collapses replays.
 """
 
 from __future__ import annotations
@@ -12,68 +14,112 @@ import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
 
 from cxpulse.settings import Settings
 from schemas.events import ConversationEvent
+from streams.redact.audit import RedactionAudit, audit_tables, failure_tables
 from streams.redact.engine import RedactionError, Redactor
 from streams.topics import Topics
 
-__all__ = ["Outcome", "redact_batch", "register"]
+__all__ = ["Outcome", "dead_letter", "redact_batch", "register", "register_sinks"]
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class Outcome:
-    """Either a redacted event or the reason it could not be redacted (never both)."""
+    """Either a redacted event with its audit, or the reason it could not be redacted (never both)."""
 
     key: bytes | None
     event: ConversationEvent | None = None
     failure: str | None = None
     event_id: str | None = None
+    audit: RedactionAudit | None = None
+    conversation_sid: str | None = None
 
 
 def redact_batch(redactor: Redactor, records: Sequence[tuple[bytes | None, bytes]]) -> list[Outcome]:
     """Redact raw records (key, value); one bad record never holds back the others."""
-    outcomes: list[Outcome] = []
+    outcomes: list[Outcome | None] = [None] * len(records)
+    parsed: list[tuple[int, ConversationEvent]] = []
+    for i, (key, value) in enumerate(records):
+        try:
+            parsed.append((i, ConversationEvent.from_json(value)))
+        except ValidationError as exc:
+            outcomes[i] = Outcome(key, failure=f"undecodable: {exc.error_count()} validation errors")
+    if parsed:
+        if hasattr(redactor, "redact_many"):
+            results = redactor.redact_many([e for _, e in parsed])
+        else:  # a minimal redactor (tests): one event at a time
+            results = []
+            for _, e in parsed:
+                try:
+                    results.append(redactor.redact(e))
+                except RedactionError as exc:
+                    results.append(exc)
+        for (i, event), result in zip(parsed, results, strict=True):
+            key = records[i][0]
+            common = {"event_id": event.event_id, "conversation_sid": event.conversation_sid}
+            if isinstance(result, RedactionError):
+                outcomes[i] = Outcome(key, failure=str(result), **common)
+            elif isinstance(result, ConversationEvent):
+                outcomes[i] = Outcome(key, event=result, **common)
+            else:
+                outcomes[i] = Outcome(key, event=result.event, audit=result.audit, **common)
+    return [o for o in outcomes if o is not None]
+
+
+def dead_letter(outcome: Outcome, raw_value: bytes) -> bytes:
+    """The restricted DLQ keeps the raw record (it may hold PII: same retention as the raw topic).
+
+    Only ``event_id``, ``conversation_sid``, ``reason`` and ``failed_at`` ever leave it (``redaction_failures``).
+    """
+    return json.dumps({
+        "event_id": outcome.event_id, "conversation_sid": outcome.conversation_sid, "reason": outcome.failure,
+        "failed_at": datetime.now(UTC).isoformat(), "raw": raw_value.decode("utf-8", "replace"),
+    }).encode()
+
+
+def _timed_out(records: Sequence[tuple[bytes | None, bytes]], timeout_s: float) -> list[Outcome]:
+    outcomes = []
     for key, value in records:
         try:
             event = ConversationEvent.from_json(value)
-        except ValidationError as exc:
-            outcomes.append(Outcome(key, failure=f"undecodable: {exc.error_count()} validation errors"))
-            continue
-        try:
-            outcomes.append(Outcome(key, event=redactor.redact(event), event_id=event.event_id))
-        except RedactionError as exc:
-            outcomes.append(Outcome(key, failure=str(exc), event_id=event.event_id))
+            ids = {"event_id": event.event_id, "conversation_sid": event.conversation_sid}
+        except ValidationError:
+            ids = {}
+        outcomes.append(Outcome(key, failure=f"analysis timed out after {timeout_s:.0f}s", **ids))
     return outcomes
 
 
-def _dead_letter(outcome: Outcome, raw_value: bytes) -> bytes:
-    """The restricted DLQ keeps the raw record (it may hold PII: same retention as the raw topic)."""
-    return json.dumps(
-        {"event_id": outcome.event_id, "reason": outcome.failure, "raw": raw_value.decode("utf-8", "replace")}
-    ).encode()
-
-
 def register(app: Any, settings: Settings, topics: Topics) -> None:
-    state: dict[str, Redactor] = {}
+    cfg = settings.redaction
+    state: dict[str, Any] = {}
 
-    async def redactor() -> Redactor:
+    async def analyse(records: list[tuple[bytes | None, bytes]]) -> list[Outcome]:
+        if cfg.processes > 1:
+            if "pool" not in state:
+                from streams.redact.pool import RedactionPool
+
+                state["pool"] = RedactionPool(cfg)
+                await asyncio.to_thread(state["pool"].warm_up)
+            return await asyncio.to_thread(state["pool"].redact_records, records)
         if "engine" not in state:
-            state["engine"] = await asyncio.to_thread(Redactor, settings.redaction)
-        return state["engine"]
+            state["engine"] = await asyncio.to_thread(Redactor, cfg)
+        return await asyncio.to_thread(redact_batch, state["engine"], records)
 
     @app.agent(topics.raw, name=f"{settings.worker.app_id}.redact")
     async def redact(stream: Any) -> None:
-        cfg = settings.redaction
         async for batch in stream.noack_take(cfg.batch_size, within=cfg.batch_window_s):
-            engine = await redactor()
             records = [(event.key, event.value) for event in batch]
-            outcomes = await asyncio.to_thread(redact_batch, engine, records)
+            try:
+                outcomes = await asyncio.wait_for(analyse(records), timeout=cfg.timeout_s)
+            except TimeoutError:
+                outcomes = _timed_out(records, cfg.timeout_s)
             deliveries = []
             failed = 0
             for outcome, (_, raw_value) in zip(outcomes, records, strict=True):
@@ -81,13 +127,26 @@ def register(app: Any, settings: Settings, topics: Topics) -> None:
                     deliveries.append(
                         await topics.redacted.send(key=outcome.event.key.encode(), value=outcome.event.to_json())
                     )
+                    if outcome.audit is not None:
+                        deliveries.append(await topics.redaction_audit.send(
+                            key=outcome.event.key.encode(), value=outcome.audit.to_json()))
                 else:
                     failed += 1
                     deliveries.append(
-                        await topics.redaction_dlq.send(key=outcome.key, value=_dead_letter(outcome, raw_value))
+                        await topics.redaction_dlq.send(key=outcome.key, value=dead_letter(outcome, raw_value))
                     )
             await asyncio.gather(*deliveries)
             for event in batch:
                 await stream.ack(event)
             if failed:
                 log.warning("redaction failed closed events=%d of batch=%d", failed, len(batch))
+
+
+def register_sinks(app: Any, settings: Settings, topics: Topics) -> None:
+    """Store the audit topic in ``redaction_audit`` and the DLQ's id + reason in ``redaction_failures``."""
+    from sinks.agent import register_table_sink
+
+    register_table_sink(app, settings, topic=topics.redaction_audit, name="redaction_audit",
+                        build_rows=audit_tables)
+    register_table_sink(app, settings, topic=topics.redaction_dlq, name="redaction_failures",
+                        build_rows=failure_tables)

@@ -66,6 +66,29 @@ def test_live_page_shows_stored_counts_by_conversation_channel(
     by_channel = app.dataframe[0].value.set_index("channel")["messages"].to_dict()
     # Agent replies count for their conversation's channel, not for "chat".
     assert by_channel == {"sms": 6, "whatsapp": 4, "chat": 2}
-    latest = app.dataframe[-1].value
+    latest = app.table[0].value
     assert len(latest) == 2 * len(channels)
     assert set(latest["author"]) == {"cust_1", "agent:sam"}
+    assert set(latest["queue"]) == {"billing"}, "a message shows its conversation's queue"
+
+
+def test_correct_password_opens_the_dashboard(
+    make_deployment: Callable[[], Deployment], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    deployment = make_deployment()
+    events = _conversation(1, "sms", datetime.now(UTC) - timedelta(minutes=1))
+    writer = BatchWriter(lambda: make_client(deployment.settings.clickhouse), deployment.settings.sink)
+    writer.write(event_tables([e.to_json() for e in events]), token="seed")
+    for name, value in {**deployment.env, "CXPULSE_DASHBOARD__HOST": "0.0.0.0",
+                        "CXPULSE_DASHBOARD__PASSWORD": "s3cret"}.items():
+        monkeypatch.setenv(name, value)
+    settings_module.load_settings.cache_clear()
+    try:
+        app = AppTest.from_file(str(DASHBOARD_APP), default_timeout=60).run()
+        assert not app.metric
+        app.text_input[0].input("s3cret")
+        app.button[0].click().run()
+    finally:
+        settings_module.load_settings.cache_clear()
+    assert not app.exception
+    assert {m.label: m.value for m in app.metric}["Events stored"] == "3"

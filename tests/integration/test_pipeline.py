@@ -19,7 +19,8 @@ from tests.integration.conftest import Deployment, dump_table, query_rows, wait_
 
 pytestmark = pytest.mark.integration
 
-_STORE_TIMEOUT_S = 120
+#: An upper bound for a loaded 2-core CI machine, not a speed target (those live in bench/).
+_STORE_TIMEOUT_S = 300
 
 
 def _stored_ids(deployment: Deployment) -> set[str]:
@@ -88,8 +89,19 @@ def test_1000_events_exactly_once_across_kill_restart_and_full_replay(
     deployment.workers[-1].stop()
     redacted_before = deployment.end_offsets(topics.REDACTED)
     admin = AdminClient({"bootstrap.servers": deployment.settings.kafka.bootstrap_servers})
-    for future in admin.delete_consumer_groups([deployment.settings.worker.app_id], request_timeout=30).values():
-        future.result()
+
+    def group_deleted() -> bool:
+        # A worker that had to be killed stays a member until its session times out (NON_EMPTY_GROUP).
+        future = admin.delete_consumer_groups([deployment.settings.worker.app_id], request_timeout=30)
+        try:
+            next(iter(future.values())).result()
+            return True
+        except Exception as exc:  # noqa: BLE001 - retried until the broker drops the old member
+            if "NON_EMPTY_GROUP" not in str(exc):
+                raise
+            return False
+
+    wait_for(group_deleted, _STORE_TIMEOUT_S, "the old consumer group to empty", poll=2)
     deployment.worker().start()
     wait_for(lambda: deployment.end_offsets(topics.REDACTED) >= redacted_before + 1000, _STORE_TIMEOUT_S,
              "the replay to redact every raw event again")

@@ -1,0 +1,140 @@
+"""Decoded events → the dataframe the suites validate: plain columns plus a few derived ones.
+
+GX checks one column at a time; what needs a rule across fields or rows is derived here, once per batch, in
+plain Python (about a millisecond per 1,000 events), and the suites state the expectation on the result:
+
+* ``occurred_at_epoch_s`` (None when missing or not ISO 8601) and ``occurred_at_lead_s`` (how far ahead of the
+  worker's clock the event claims to be);
+* ``index_value`` (a non-integer ``index`` becomes ``-inf`` so ``index_non_negative`` rejects it) and
+  ``index_in_order``: for ``message.added``, whether the index increased over the conversation's earlier
+  ``message.added`` events *in this batch* (a repeated delivery of one message is not a decrease);
+* ``body_chars``; ``attributes_error`` (set by :mod:`schemas.twilio` when Attributes were not a JSON object);
+* ``missing_required``: filled in per suite from its ``meta.required`` list (:func:`missing_required`).
+
+Free text (``body``, ``author``, attribute values) never enters the frame: GX's detailed results echo column
+values, and nothing it reports may carry text.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import pandas as pd
+
+from schemas.twilio import ATTRIBUTES_ERROR_KEY
+
+__all__ = ["ROW", "TEXT_COLUMNS", "build_frame", "missing_fields", "missing_required"]
+
+#: The column that names a row's position in the batch (GX reports failing rows by it and ``event_id``).
+ROW = "_row"
+#: Canonical fields copied as text (None when absent or empty; non-strings are stringified so they fail).
+TEXT_COLUMNS = (
+    "event_id", "event_type", "account_sid", "conversation_sid", "chat_service_sid", "message_sid",
+    "participant_sid", "channel", "author_role", "state_to",
+)
+_NOT_AN_INTEGER = -math.inf
+_MESSAGE_ADDED = "message.added"
+
+
+def _blank(value: Any) -> bool:
+    return value is None or value == ""
+
+
+def _text(value: Any) -> str | None:
+    if _blank(value):
+        return None
+    return value if isinstance(value, str) else str(value)
+
+
+def _epoch_s(value: Any) -> float | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.timestamp()
+
+
+def _index(value: Any) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return float(int(value.strip()))
+    return _NOT_AN_INTEGER
+
+
+def _attributes_error(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        return "attributes is not an object"
+    error = value.get(ATTRIBUTES_ERROR_KEY)
+    return None if _blank(error) else str(error)
+
+
+def _index_order(records: Sequence[Mapping[str, Any]], indexes: Sequence[float | None]) -> list[bool | None]:
+    """``message.added`` rows: did the index increase within the conversation, in batch (offset) order?"""
+    highest: dict[str, float] = {}
+    seen: dict[tuple[str, str], float] = {}
+    verdicts: list[bool | None] = []
+    for record, index in zip(records, indexes, strict=True):
+        conversation = record.get("conversation_sid")
+        if record.get("event_type") != _MESSAGE_ADDED or index is None or not isinstance(conversation, str):
+            verdicts.append(None)
+            continue
+        message = str(record.get("message_sid"))
+        if seen.get((conversation, message)) == index:  # the same message delivered again (at-least-once)
+            verdicts.append(True)
+            continue
+        previous = highest.get(conversation)
+        in_order = previous is None or index > previous
+        verdicts.append(in_order)
+        if in_order:
+            highest[conversation] = index
+            seen[(conversation, message)] = index
+    return verdicts
+
+
+def missing_fields(record: Mapping[str, Any], names: Sequence[str]) -> frozenset[str]:
+    """The fields of ``names`` a record lacks (absent, null or empty)."""
+    return frozenset(name for name in names if _blank(record.get(name)))
+
+
+def missing_required(missing: Sequence[frozenset[str]], required: Sequence[str]) -> list[str | None]:
+    """Per row, the suite's required fields it lacks, comma-joined; None when complete."""
+    wanted = frozenset(required)
+    return [",".join(sorted(row & wanted)) or None for row in missing]
+
+
+def build_frame(records: Sequence[Mapping[str, Any]], *, now: datetime) -> pd.DataFrame:
+    """The batch as a dataframe (row ``i`` is ``records[i]``; column :data:`ROW` holds ``i``)."""
+    now_s = now.timestamp()
+    columns: dict[str, list[Any]] = {name: [_text(r.get(name)) for r in records] for name in TEXT_COLUMNS}
+    epochs = [_epoch_s(r.get("occurred_at")) for r in records]
+    indexes = [_index(r.get("index")) for r in records]
+    columns.update(
+        {
+            ROW: list(range(len(records))),
+            "schema_version": [r.get("schema_version") for r in records],
+            "redacted": [r.get("redacted") if isinstance(r.get("redacted"), bool | None) else str(r.get("redacted"))
+                         for r in records],
+            "occurred_at_epoch_s": epochs,
+            "occurred_at_lead_s": [None if e is None else e - now_s for e in epochs],
+            "index_value": indexes,
+            "index_in_order": _index_order(records, indexes),
+            "body_chars": [len(b) if isinstance(b := r.get("body"), str) else None for r in records],
+            "attributes_error": [_attributes_error(r.get("attributes")) for r in records],
+        }
+    )
+    frame = pd.DataFrame(columns)
+    for name in ("occurred_at_epoch_s", "occurred_at_lead_s", "index_value", "body_chars"):
+        frame[name] = pd.to_numeric(frame[name], errors="coerce").astype("float64")
+    return frame

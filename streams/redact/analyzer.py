@@ -1,0 +1,199 @@
+"""The fast analyzer: Presidio's recognisers and context logic, driven in batches.
+
+What makes it fast, and why none of it loses a match (``docs/redaction.md`` has the measurements):
+
+- **one spaCy pass per batch** (``nlp.pipe``) running only ``ner``: in ``en_core_web_sm`` the NER has its own
+  embedded tok2vec, so tagger, parser, attribute ruler and lemmatizer change nothing Presidio reads;
+- **gated recognisers**: a recogniser runs only on texts that pass its necessary condition (a digit, an ``@``);
+- **NER pre-filter**: texts without an uncommon capitalised word skip the model (measured, switchable);
+- **cache** of results for repeated texts, keyed by a digest so no raw text is kept in memory;
+- **chunking**: texts longer than ``max_chunk_chars`` are analysed in overlapping chunks (no spaCy E088).
+
+Context words still lift scores exactly as in Presidio (its ``LemmaContextAwareEnhancer``), with lower-cased
+tokens in place of lemmas: Presidio matches context words as substrings, so "numbers" still contains "number".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from collections import OrderedDict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from presidio_analyzer import EntityRecognizer, RecognizerResult
+from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
+from presidio_analyzer.nlp_engine import NlpArtifacts, NlpEngineProvider
+
+from cxpulse.errors import CxpulseError
+from cxpulse.settings import RedactionSettings
+from streams.redact.prefilter import needs_ner
+from streams.redact.recognizers import GatedRecognizer, build_recognizers
+
+__all__ = ["AnalysisFailure", "FastAnalyzer", "Finding", "chunk_spans", "offline_presidio_environment"]
+
+log = logging.getLogger(__name__)
+
+_NER_PIPE = "ner"
+_DIGEST_BYTES = 16
+
+
+class AnalysisFailure(CxpulseError):
+    """Analysis of a text failed (including the test-only injected failure)."""
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One entity found in one text: where, what, how sure and who said so. Never the value itself."""
+
+    entity_type: str
+    start: int
+    end: int
+    score: float
+    recognizer: str
+
+
+def offline_presidio_environment() -> None:
+    """Presidio's e-mail check uses tldextract, which otherwise tries to download the suffix list."""
+    os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
+    os.environ.setdefault("TLDEXTRACT_CACHE", str(Path("~/.cache/cxpulse/tldextract").expanduser()))
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+def chunk_spans(length: int, size: int, overlap: int) -> list[tuple[int, int]]:
+    """``[start, end)`` windows covering ``length`` chars, each at most ``size``, neighbours sharing ``overlap``."""
+    if length <= size:
+        return [(0, length)]
+    step = max(1, size - overlap)
+    spans = []
+    start = 0
+    while True:
+        end = min(length, start + size)
+        spans.append((start, end))
+        if end == length:
+            return spans
+        start += step
+
+
+def _digest(text: str) -> bytes:
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=_DIGEST_BYTES).digest()
+
+
+class FastAnalyzer:
+    """Analyses many texts at once; returns, per text, the findings above the per-entity thresholds."""
+
+    def __init__(self, settings: RedactionSettings) -> None:
+        offline_presidio_environment()
+        self._settings = settings
+        self._engine = NlpEngineProvider(
+            nlp_configuration={
+                "nlp_engine_name": "spacy",
+                "models": [{"lang_code": settings.language, "model_name": settings.spacy_model}],
+                "ner_model_configuration": {"labels_to_ignore": list(settings.ner_labels_to_ignore)},
+            }
+        ).create_engine()
+        self._nlp = self._engine.get_nlp(settings.language)
+        # Our engine object only: every other component is dead weight for Presidio's NER recogniser.
+        self._nlp.select_pipes(enable=[_NER_PIPE])
+        self._recognizers: list[GatedRecognizer] = build_recognizers(settings)
+        self._all = [g.recognizer for g in self._recognizers]
+        self._enhancer = LemmaContextAwareEnhancer()
+        self._entities = list(settings.entities)
+        self._cache: OrderedDict[bytes, tuple[Finding, ...]] = OrderedDict()
+        self.stats = {"texts": 0, "cache_hits": 0, "ner_texts": 0, "chunks": 0}
+        meta = self._nlp.meta
+        self.model_version = f"{meta.get('lang', 'xx')}_{meta.get('name', settings.spacy_model)}-{meta.get('version')}"
+
+    def _threshold(self, entity: str) -> float:
+        return self._settings.score_thresholds.get(entity, self._settings.score_threshold)
+
+    def _artifacts(self, doc: object) -> NlpArtifacts:
+        entities, scores = self._engine._get_updated_entities(  # noqa: SLF001 - Presidio's own label mapping
+            list(doc.ents), self._engine._get_scores_for_entities(doc)  # type: ignore[attr-defined]
+        )
+        return NlpArtifacts(
+            entities=entities, tokens=doc, tokens_indices=[t.idx for t in doc],  # type: ignore[attr-defined]
+            lemmas=[t.lower_ for t in doc], nlp_engine=self._engine, language=self._settings.language,  # type: ignore[attr-defined]
+            scores=scores,
+        )
+
+    def _analyze_unit(self, text: str, doc: object | None) -> tuple[Finding, ...]:
+        marker = self._settings.fail_marker
+        if marker and marker in text:
+            raise AnalysisFailure("injected analyzer failure (redaction.fail_marker)")
+        gated = [g for g in self._recognizers if (g.uses_ner and doc is not None and doc.ents)  # type: ignore[attr-defined]
+                 or (not g.uses_ner and g.gate(text))]
+        if not gated:
+            return ()
+        if doc is None:
+            doc = self._nlp.make_doc(text)
+        artifacts = self._artifacts(doc)
+        results: list[RecognizerResult] = []
+        for g in gated:
+            wanted = [e for e in g.recognizer.supported_entities if e in self._entities]
+            results.extend(g.recognizer.analyze(text=text, entities=wanted, nlp_artifacts=artifacts) or [])
+        if not results:
+            return ()
+        results = self._enhancer.enhance_using_context(text, results, artifacts, self._all)
+        kept = [r for r in results if r.score >= self._threshold(r.entity_type)]
+        kept = EntityRecognizer.remove_duplicates(kept)
+        return tuple(
+            Finding(r.entity_type, r.start, r.end, round(float(r.score), 4),
+                    (r.recognition_metadata or {}).get(RecognizerResult.RECOGNIZER_NAME_KEY, "unknown"))
+            for r in sorted(kept, key=lambda r: (r.start, r.end, r.entity_type))
+        )
+
+    def _remember(self, key: bytes, findings: tuple[Finding, ...]) -> None:
+        if self._settings.cache_size <= 0:
+            return
+        self._cache[key] = findings
+        if len(self._cache) > self._settings.cache_size:
+            self._cache.popitem(last=False)
+
+    def _units(self, texts: Sequence[str]) -> Iterator[tuple[int, int, str]]:
+        cfg = self._settings
+        for index, text in enumerate(texts):
+            for start, end in chunk_spans(len(text), cfg.max_chunk_chars, cfg.chunk_overlap_chars):
+                yield index, start, text[start:end]
+
+    def analyze_batch(self, texts: Sequence[str]) -> list[list[Finding]]:
+        """Findings per text, offsets into the original text. Raises :class:`AnalysisFailure` for the batch.
+
+        Callers that must isolate one bad text fall back to analysing texts one by one.
+        """
+        units = list(self._units(texts))
+        self.stats["texts"] += len(texts)
+        self.stats["chunks"] += len(units)
+        keys = [_digest(chunk) for _, _, chunk in units]
+        pending: dict[bytes, str] = {}
+        # Hits are copied out now: storing this batch's results may evict them before they are used.
+        fresh: dict[bytes, tuple[Finding, ...]] = {}
+        for key, (_, _, chunk) in zip(keys, units, strict=True):
+            if key in fresh:
+                continue
+            cached = self._cache.get(key)
+            if cached is not None:
+                self._cache.move_to_end(key)
+                self.stats["cache_hits"] += 1
+                fresh[key] = cached
+            else:
+                pending.setdefault(key, chunk)
+        if pending:
+            use_filter = self._settings.ner_prefilter
+            ner_keys = [k for k, t in pending.items() if not use_filter or needs_ner(t)]
+            self.stats["ner_texts"] += len(ner_keys)
+            docs = dict(zip(ner_keys, self._nlp.pipe(pending[k] for k in ner_keys), strict=True))
+            for key, chunk in pending.items():
+                fresh[key] = self._analyze_unit(chunk, docs.get(key))
+                self._remember(key, fresh[key])
+        out: list[list[Finding]] = [[] for _ in texts]
+        seen: list[set[tuple[str, int, int]]] = [set() for _ in texts]
+        for key, (index, offset, _) in zip(keys, units, strict=True):
+            for f in fresh[key]:
+                shifted = (f.entity_type, f.start + offset, f.end + offset)
+                if shifted not in seen[index]:
+                    seen[index].add(shifted)
+                    out[index].append(Finding(f.entity_type, shifted[1], shifted[2], f.score, f.recognizer))
+        return out

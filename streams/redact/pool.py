@@ -1,0 +1,61 @@
+"""Redaction on every core: a process pool of redactors, each with its own spaCy model and cache.
+
+spaCy and the regex recognisers hold the GIL, so threads do not scale; processes do (one per core). With
+``processes = 1`` the work runs in a thread of the worker process and no pool is started.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+
+from cxpulse.settings import RedactionSettings
+
+__all__ = ["RedactionPool"]
+
+_redactor = None
+
+
+def _init(settings: RedactionSettings) -> None:
+    global _redactor
+    from streams.redact.engine import Redactor
+
+    _redactor = Redactor(settings)
+
+
+def _run(records: list[tuple[bytes | None, bytes]]) -> list:
+    from streams.redact.agent import redact_batch
+
+    assert _redactor is not None, "pool process was not initialised"
+    return redact_batch(_redactor, records)
+
+
+def _warm(_: int) -> bool:
+    return _redactor is not None
+
+
+class RedactionPool:
+    """Splits a batch of raw records over ``processes`` redactor processes; outcomes keep the input order."""
+
+    def __init__(self, settings: RedactionSettings) -> None:
+        self._processes = settings.processes
+        self._executor = ProcessPoolExecutor(
+            max_workers=self._processes, mp_context=multiprocessing.get_context("spawn"),
+            initializer=_init, initargs=(settings,),
+        )
+
+    def warm_up(self) -> None:
+        """Start every process and load its model now, not on the first batch."""
+        list(self._executor.map(_warm, range(self._processes)))
+
+    def redact_records(self, records: Sequence[tuple[bytes | None, bytes]]) -> list:
+        size = max(1, -(-len(records) // self._processes))
+        slices = [list(records[i:i + size]) for i in range(0, len(records), size)]
+        outcomes: list = []
+        for part in self._executor.map(_run, slices):
+            outcomes.extend(part)
+        return outcomes
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,79 @@
+"""Our recogniser registry: which recognisers run, and the cheap gate that proves a text cannot match.
+
+Every recogniser is registered here and nowhere else. A *gate* is a necessary condition of the recogniser's
+patterns (every pattern needs a digit, or an ``@``), so skipping a text that fails it cannot lose a match:
+most chat messages have neither, and then no regex or phonenumbers code runs at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from presidio_analyzer import EntityRecognizer
+from presidio_analyzer.predefined_recognizers import (
+    CreditCardRecognizer,
+    EmailRecognizer,
+    IbanRecognizer,
+    IpRecognizer,
+    SpacyRecognizer,
+    UsBankRecognizer,
+    UsSsnRecognizer,
+)
+
+from cxpulse.settings import RedactionSettings
+from streams.redact.recognizers.birth_date import DateOfBirthRecognizer
+from streams.redact.recognizers.phone import ChatPhoneRecognizer
+from streams.redact.recognizers.street_address import StreetAddressRecognizer
+
+__all__ = ["GatedRecognizer", "build_recognizers", "has_at", "has_digit", "has_digit_or_colon"]
+
+Gate = Callable[[str], bool]
+
+
+def has_digit(text: str) -> bool:
+    """Card, SSN, bank, IBAN, phone, date and address patterns all contain at least one digit."""
+    return any(c.isdigit() for c in text)
+
+
+def has_at(text: str) -> bool:
+    """Every e-mail address contains ``@``."""
+    return "@" in text
+
+
+def has_digit_or_colon(text: str) -> bool:
+    """IPv4 needs digits; every IPv6 form (even ``::``) needs a colon."""
+    return ":" in text or has_digit(text)
+
+
+def always(text: str) -> bool:
+    return True
+
+
+@dataclass(frozen=True)
+class GatedRecognizer:
+    recognizer: EntityRecognizer
+    gate: Gate
+    #: True for the NER-backed recogniser, which reads spaCy entities instead of the text.
+    uses_ner: bool = False
+
+
+def build_recognizers(settings: RedactionSettings) -> list[GatedRecognizer]:
+    """The recognisers for the allow-listed entities (others are not even built)."""
+    lang = settings.language
+    candidates = [
+        GatedRecognizer(SpacyRecognizer(supported_language=lang, supported_entities=["PERSON", "LOCATION"]),
+                        always, uses_ner=True),
+        GatedRecognizer(ChatPhoneRecognizer(regions=settings.phone_regions, leniency=settings.phone_leniency,
+                                            language=lang), has_digit),
+        GatedRecognizer(EmailRecognizer(supported_language=lang), has_at),
+        GatedRecognizer(CreditCardRecognizer(supported_language=lang), has_digit),
+        GatedRecognizer(UsSsnRecognizer(supported_language=lang), has_digit),
+        GatedRecognizer(IbanRecognizer(supported_language=lang), has_digit),
+        GatedRecognizer(IpRecognizer(supported_language=lang), has_digit_or_colon),
+        GatedRecognizer(UsBankRecognizer(supported_language=lang), has_digit),
+        GatedRecognizer(StreetAddressRecognizer(language=lang), has_digit),
+        GatedRecognizer(DateOfBirthRecognizer(language=lang), has_digit),
+    ]
+    wanted = set(settings.entities)
+    return [c for c in candidates if wanted.intersection(c.recognizer.supported_entities)]
