@@ -2,12 +2,13 @@
 
 Each channel × queue's inputs meet in one partition, so one worker owns its :class:`~streams.sla.windows.WindowBook`.
 The book's minutes and meta live in a changelog-backed Table (keys ``m|<channel>|<queue>|<minute>`` and
-``b|<channel>|<queue>``), so windows survive a restart; an input is acknowledged only after its window rows
-were acknowledged by Kafka.
+``b|<channel>|<queue>``), so windows survive a restart. Touched windows are published once per flush
+(``sink.flush_interval_s``) and an input is acknowledged only after those rows were acknowledged by Kafka.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Iterator, MutableMapping
@@ -15,7 +16,6 @@ from typing import Any
 
 from cxpulse.settings import Settings
 from sinks.agent import register_table_sink
-from streams.sla.acks import AckAfterDelivery
 from streams.sla.rows import window_tables
 from streams.sla.windows import WindowBook, WindowInput, WindowSpec
 from streams.topics import Topics
@@ -56,14 +56,38 @@ class _Minutes(MutableMapping[int, dict[str, dict[str, Any]]]):
         return len(self._known)
 
 
+class _Pending:
+    """Windows touched since the last flush, and the inputs to acknowledge once their rows are delivered.
+
+    Coalescing matters: one fact touches a tumbling window and the 15 hopping windows around it, so publishing
+    per input would write 16 rows per fact; a flush writes each touched window once.
+    """
+
+    def __init__(self) -> None:
+        self.windows: dict[tuple[str, str], set[int]] = {}
+        self.records: list[Any] = []
+        self.stream: Any = None
+
+    def take(self) -> tuple[dict[tuple[str, str], set[int]], list[Any]]:
+        windows, records = self.windows, self.records
+        self.windows, self.records = {}, []
+        return windows, records
+
+
 def register(app: Any, settings: Settings, topics: Topics) -> None:
     sla = settings.sla
     spec = WindowSpec(step=sla.tumbling_window_s, hopping=sla.hopping_window_s, grace=sla.window_grace_s)
     table = app.Table(TABLE_NAME, default=None, partitions=settings.kafka.partitions)
+    pending = _Pending()
+
+    def book_for(channel: str, queue: str) -> WindowBook:
+        key = f"{channel}|{queue}"
+        meta = dict(table.get(f"b|{key}") or {})
+        return WindowBook(channel, queue, spec, _Minutes(table, key, meta.get("open", [])), meta)
 
     @app.agent(topics.sla_window_inputs, name=f"{settings.worker.app_id}.sla.windows")
     async def windows(stream: Any) -> None:
-        acks = AckAfterDelivery(stream)
+        pending.stream = stream
         async for record in stream.noack().events():
             try:
                 item = WindowInput.from_dict(json.loads(record.value))
@@ -71,18 +95,33 @@ def register(app: Any, settings: Settings, topics: Topics) -> None:
                 log.error("unusable window input skipped error=%s", type(exc).__name__)
                 await stream.ack(record)
                 continue
-            book_key = f"b|{item.key}"
-            meta = dict(table.get(book_key) or {})
-            book = WindowBook(item.channel, item.queue, spec, _Minutes(table, item.key, meta.get("open", [])), meta)
+            book = book_for(item.channel, item.queue)
             changed = book.apply(item)
             book.evict()
             if changed:
-                table[book_key] = book.meta
-            rows = book.rows(changed or [int(item.ts // spec.step * spec.step)])
-            deliveries = [
-                await topics.sla_windows.send(key=item.key.encode(), value=json.dumps(r.to_dict()).encode())
-                for r in rows
-            ]
-            await acks.submit(record, deliveries)
+                table[f"b|{item.key}"] = book.meta
+            # A duplicate re-publishes its window: its first rows may have been lost in a crash.
+            touched = changed or [int(item.ts // spec.step * spec.step)]
+            pending.windows.setdefault((item.channel, item.queue), set()).update(touched)
+            pending.records.append(record)
+
+    @app.timer(settings.sink.flush_interval_s, name=f"{settings.worker.app_id}.sla.windows.flush")
+    async def flush() -> None:
+        """Publish every touched window once, then acknowledge the inputs that touched them."""
+        touched, records = pending.take()
+        if not records:
+            return
+        deliveries = []
+        for (channel, queue), minutes in touched.items():
+            for row in book_for(channel, queue).rows(sorted(minutes)):
+                deliveries.append(await topics.sla_windows.send(
+                    key=f"{channel}|{queue}".encode(), value=json.dumps(row.to_dict()).encode()))
+        try:
+            await asyncio.gather(*deliveries)
+        except Exception as exc:  # noqa: BLE001 - left unacknowledged: replayed after a restart
+            log.error("window rows not delivered; inputs left unacknowledged error=%s", type(exc).__name__)
+            return
+        for record in records:
+            await pending.stream.ack(record)
 
     register_table_sink(app, settings, topic=topics.sla_windows, name="sla-windows", build_rows=window_tables)
