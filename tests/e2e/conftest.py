@@ -15,8 +15,10 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ARTIFACTS = Path(__file__).resolve().parents[2] / ".cxpulse" / "e2e"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():  # type: ignore[no-untyped-def]
+    """Module-scoped on purpose: Playwright's sync API runs an event loop in this thread while it is open,
+    and any later ``asyncio.run`` in the same process would fail."""
     if CHROMIUM is None:
         pytest.skip("no chromium on this machine (apt-get install chromium)")
     playwright_api = pytest.importorskip("playwright.sync_api")
