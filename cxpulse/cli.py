@@ -68,11 +68,14 @@ def _simulate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _dashboard(args: argparse.Namespace, settings: Settings) -> int:
-    import subprocess
+    import os
 
     from cxpulse.demo import dashboard_command
 
-    return subprocess.call(dashboard_command(settings))
+    command = dashboard_command(settings)
+    # Become Streamlit, so signals (Ctrl-C, SIGTERM from a supervisor) reach the server itself.
+    os.execv(command[0], command)
+    return 0  # pragma: no cover - execv does not return
 
 
 def _demo(args: argparse.Namespace, settings: Settings) -> int:

@@ -230,6 +230,10 @@ class SlaSettings(_Section):
     ``queue_threshold_s[queue]``, then ``channel_threshold_s[channel]``, then ``default_threshold_s``.
     """
 
+    #: Run the SLA stage in this worker. Its state machine and timers are CPU-heavy on the event loop
+    #: (docs/sla.md "Known limits"); a deployment may run it in workers of its own.
+    enabled: bool = True
+
     #: Flex Insights' default service-level threshold.
     default_threshold_s: float = Field(default=60.0, gt=0)
     channel_threshold_s: dict[str, float] = Field(default_factory=dict)

@@ -47,5 +47,6 @@ def create_app(settings: Settings) -> faust.App:
     redact_agent.register_sinks(app, settings, topics)
     quality_agent.register(app, settings, topics)
     sink_agent.register(app, settings, topics)
-    sla_agent.register(app, settings, topics)
+    if settings.sla.enabled:
+        sla_agent.register(app, settings, topics)
     return app

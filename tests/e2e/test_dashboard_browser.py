@@ -6,6 +6,7 @@ import asyncio
 import itertools
 import os
 import re
+import signal
 import subprocess
 import sys
 import urllib.request
@@ -102,5 +103,5 @@ def test_live_page_in_a_browser(
         leaked = sorted(value for value in pii if value in html)
         assert not leaked, f"raw PII on the page: {leaked[:5]}"
     finally:
-        dashboard.terminate()
+        os.killpg(dashboard.pid, signal.SIGTERM)
         dashboard.wait(timeout=30)

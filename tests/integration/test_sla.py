@@ -61,6 +61,7 @@ def test_unanswered_conversation_breaches_live_then_the_reply_is_a_breached_resp
     make_deployment: Callable[[], Deployment],
 ) -> None:
     deployment = make_deployment()
+    deployment.env["CXPULSE_SLA__ENABLED"] = "1"
     deployment.env["CXPULSE_SLA__DEFAULT_THRESHOLD_S"] = str(_THRESHOLD_S)
     deployment.worker().start()
     posts = _conversation(deployment)
