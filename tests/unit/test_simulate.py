@@ -495,7 +495,8 @@ def test_unreachable_target_counts_failures_after_retries(monkeypatch: pytest.Mo
 def test_duration_bounds_the_run() -> None:
     edge = _Edge()
     report = asyncio.run(_simulate(edge, _settings(), rate=200, duration=0.5))
-    assert 0.4 < report.elapsed_s < 2.0 and report.sent > 20 and report.accepted == report.sent
+    # Bounded by what 0.5 s of pacing allows (200/s), not by a wall-clock measurement: the machine is shared.
+    assert 20 < report.sent <= 200 * 0.5 + 8 and report.accepted == report.sent
 
 
 def test_missing_auth_token_is_a_clear_error() -> None:
