@@ -8,6 +8,7 @@ group and ingest port, so tests never see each other's data.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import secrets
@@ -19,13 +20,16 @@ import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import pytest
 from confluent_kafka import Consumer, TopicPartition
 from pydantic import SecretStr
 
 from cxpulse.settings import Settings
+from cxpulse.simulate import WebhookPost, generate_posts, sign
 from sinks.clickhouse import Client, make_client
 from sinks.migrate import apply_migrations
 from streams.topics import ensure_topics
@@ -280,3 +284,27 @@ def dump_table(client: Client, table: str) -> str:
     """A whole table as text, to grep for values that must not be there."""
     raw = client.raw_query(f"SELECT * FROM {table} FORMAT JSONEachRow")
     return raw.decode("utf-8", "replace") + json.dumps(table)
+
+
+def signed_message_post(deployment: Deployment, body: str, author: str, tag: str) -> WebhookPost:
+    """A real simulated onMessageAdded post with our own body and author, dated now (older rows would fall
+    outside the ClickHouse retention TTL and be dropped on insert)."""
+    posts = generate_posts(seed=99, settings=deployment.settings.simulator, start=datetime.now(UTC))
+    post = next(p for p in itertools.islice(posts, 500) if p.form["EventType"] == "onMessageAdded")
+    form = {**post.form, "Body": body, "Author": author}
+    return WebhookPost(path=post.path, form=form, idempotency_token=f"{post.idempotency_token}-{tag}",
+                       conversation_sid=post.conversation_sid, pii=(body, author))
+
+
+def post_signed(deployment: Deployment, post: WebhookPost, headers: dict[str, str] | None = None,
+          content: bytes | None = None) -> httpx.Response:
+    token = deployment.settings.twilio_auth_token
+    assert token is not None
+    signed = sign(post, auth_token=token.get_secret_value(), base_url=deployment.settings.public_url)
+    return httpx.post(
+        f"{deployment.ingest_url}{post.path}",
+        data=None if content is not None else post.form,
+        content=content,
+        headers={**signed, **(headers or {})},
+        timeout=10,
+    )

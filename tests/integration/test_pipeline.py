@@ -5,17 +5,22 @@ signed webhook → ingest → twilio.conversations.raw → redaction → cx.even
 from __future__ import annotations
 
 import asyncio
-import itertools
 from collections.abc import Callable
-from datetime import UTC, datetime
 
 import httpx
 import pytest
 from confluent_kafka.admin import AdminClient
 
-from cxpulse.simulate import WebhookPost, generate_posts, run_simulation, sign
+from cxpulse.simulate import WebhookPost, run_simulation
 from schemas import topics
-from tests.integration.conftest import Deployment, dump_table, query_rows, wait_for
+from tests.integration.conftest import (
+    Deployment,
+    dump_table,
+    post_signed,
+    query_rows,
+    signed_message_post,
+    wait_for,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -122,30 +127,6 @@ def running(make_deployment_module: Callable[[], Deployment]) -> Deployment:
     return deployment
 
 
-def _message_post(deployment: Deployment, body: str, author: str, tag: str) -> WebhookPost:
-    """A real simulated onMessageAdded post with our own body and author, dated now (older rows would fall
-    outside the ClickHouse retention TTL and be dropped on insert)."""
-    posts = generate_posts(seed=99, settings=deployment.settings.simulator, start=datetime.now(UTC))
-    post = next(p for p in itertools.islice(posts, 500) if p.form["EventType"] == "onMessageAdded")
-    form = {**post.form, "Body": body, "Author": author}
-    return WebhookPost(path=post.path, form=form, idempotency_token=f"{post.idempotency_token}-{tag}",
-                       conversation_sid=post.conversation_sid, pii=(body, author))
-
-
-def _post(deployment: Deployment, post: WebhookPost, headers: dict[str, str] | None = None,
-          content: bytes | None = None) -> httpx.Response:
-    token = deployment.settings.twilio_auth_token
-    assert token is not None
-    signed = sign(post, auth_token=token.get_secret_value(), base_url=deployment.settings.public_url)
-    return httpx.post(
-        f"{deployment.ingest_url}{post.path}",
-        data=None if content is not None else post.form,
-        content=content,
-        headers={**signed, **(headers or {})},
-        timeout=10,
-    )
-
-
 CANARIES = {
     "name": "Zebulon Quartermaine",
     "phone": "+1 415 555 0199",
@@ -160,8 +141,8 @@ def test_canary_pii_never_leaves_the_raw_topic(running: Deployment) -> None:
         f"Hi, this is {CANARIES['name']}. Call me on {CANARIES['phone']} or write to {CANARIES['email']}; "
         f"my card is {CANARIES['card']}."
     )
-    post = _message_post(running, body, author, tag="canary")
-    response = _post(running, post)
+    post = signed_message_post(running, body, author, tag="canary")
+    response = post_signed(running, post)
     assert response.status_code == 200, response.text
     event_id = response.json()["event_id"]
     wait_for(lambda: event_id in _stored_ids(running), _STORE_TIMEOUT_S, "the canary message in ClickHouse")
@@ -183,29 +164,30 @@ def test_canary_pii_never_leaves_the_raw_topic(running: Deployment) -> None:
 
 
 def test_bad_signature_is_403_and_nothing_reaches_kafka(running: Deployment) -> None:
-    post = _message_post(running, "hello there", "+14155550100", tag="signature")
+    post = signed_message_post(running, "hello there", "+14155550100", tag="signature")
     before = running.end_offsets(topics.RAW)
 
-    wrong = _post(running, post, headers={"X-Twilio-Signature": "bm90IGEgc2lnbmF0dXJl"})
+    wrong = post_signed(running, post, headers={"X-Twilio-Signature": "bm90IGEgc2lnbmF0dXJl"})
     missing = httpx.post(f"{running.ingest_url}{post.path}", data=post.form, timeout=10)
-    tampered = _post(running, post, content=httpx.QueryParams({**post.form, "Body": "changed"}).__str__().encode(),
-                     headers={"Content-Type": "application/x-www-form-urlencoded"})
+    tampered_body = str(httpx.QueryParams({**post.form, "Body": "changed"})).encode()
+    tampered = post_signed(running, post, content=tampered_body,
+                           headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert (wrong.status_code, missing.status_code, tampered.status_code) == (403, 403, 403)
     assert wrong.json()["error"] == "bad_signature"
 
     no_conversation = WebhookPost(path=post.path, form={k: v for k, v in post.form.items() if k != "ConversationSid"},
                                   idempotency_token=post.idempotency_token + "-bad", conversation_sid="", pii=())
-    malformed = _post(running, no_conversation)
+    malformed = post_signed(running, no_conversation)
     assert malformed.status_code == 400
     assert "ConversationSid" in malformed.json()["message"]
 
     huge = WebhookPost(path=post.path, form={**post.form, "Body": "x" * (running.settings.ingest.max_body_bytes + 1)},
                        idempotency_token=post.idempotency_token + "-huge", conversation_sid="", pii=())
-    assert _post(running, huge).status_code == 413
+    assert post_signed(running, huge).status_code == 413
 
     assert running.end_offsets(topics.RAW) == before, "a rejected request reached Kafka"
-    assert _post(running, post).status_code == 200
+    assert post_signed(running, post).status_code == 200
     assert running.end_offsets(topics.RAW) == before + 1, "the accepted request did not reach Kafka"
     # A Twilio retry of the same delivery is acknowledged but not produced twice.
-    assert _post(running, post).status_code == 200
+    assert post_signed(running, post).status_code == 200
     assert running.end_offsets(topics.RAW) == before + 1

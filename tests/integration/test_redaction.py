@@ -13,8 +13,7 @@ import pytest
 
 from dashboards import queries
 from schemas import topics
-from tests.integration.conftest import Deployment, dump_table, query_rows, wait_for
-from tests.integration.test_pipeline import _message_post, _post
+from tests.integration.conftest import Deployment, dump_table, post_signed, query_rows, signed_message_post, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -65,7 +64,7 @@ def test_every_entity_type_is_redacted_everywhere(deployment: Deployment) -> Non
         f"Ship to {VALUES['STREET_ADDRESS']}. I was born on {VALUES['DATE_OF_BIRTH']}."
     )
     author = "+14155550142"
-    response = _post(deployment, _message_post(deployment, body, author, tag="every-entity"))
+    response = post_signed(deployment, signed_message_post(deployment, body, author, tag="every-entity"))
     assert response.status_code == 200, response.text
     event_id = response.json()["event_id"]
     wait_for(lambda: _audited(deployment, event_id), _TIMEOUT_S, "the audit row in ClickHouse")
@@ -92,7 +91,7 @@ def test_every_entity_type_is_redacted_everywhere(deployment: Deployment) -> Non
 
 def test_forced_analyzer_failure_goes_to_the_dead_letter_topic_only(deployment: Deployment) -> None:
     secret = "4716 8397 1528 3021"
-    response = _post(deployment, _message_post(deployment, f"{MARKER} my card is {secret}", "+14155550177",
+    response = post_signed(deployment, signed_message_post(deployment, f"{MARKER} my card is {secret}", "+14155550177",
                                                tag="fail-closed"))
     assert response.status_code == 200, response.text
     event_id = response.json()["event_id"]

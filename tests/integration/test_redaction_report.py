@@ -16,8 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import Deployment, query_rows, wait_for
-from tests.integration.test_pipeline import _message_post, _post
+from tests.integration.conftest import Deployment, post_signed, query_rows, signed_message_post, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -56,7 +55,7 @@ def test_report_matches_clickhouse_and_holds_no_pii(make_deployment: Callable[[]
     start = datetime.now(UTC)
     ids = []
     for i, body in enumerate([*BODIES, FAILED_BODY]):
-        response = _post(deployment, _message_post(deployment, body, PII["author"], tag=f"report-{i}"))
+        response = post_signed(deployment, signed_message_post(deployment, body, PII["author"], tag=f"report-{i}"))
         assert response.status_code == 200, response.text
         ids.append(response.json()["event_id"])
     ok_ids, failed_id = ids[:3], ids[3]
