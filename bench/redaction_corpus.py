@@ -16,30 +16,146 @@ import phonenumbers
 
 __all__ = ["ENTITY_TYPES", "LabelledText", "generate_corpus"]
 
-FIRST = ["Priya", "Olusegun", "Mei", "Carlos", "Aisha", "Hiroshi", "Katarzyna", "Nguyen", "Fatima", "Liam",
-         "Sofia", "Mohammed", "Chiamaka", "Jonas", "Ana", "Wei", "Ravi", "Ingrid", "Kwame", "Yuki", "Mateo", "Zainab",
-         "Dmitri", "Emily", "Aroha", "Sven", "Lucía", "Tunde", "Siobhan", "Arjun"]
-LAST = ["Raman", "Adeyemi", "Zhang", "Hernández", "Khan", "Tanaka", "Kowalski", "Tran", "Al-Sayed", "O'Brien",
-        "Rossi", "Haddad", "Okafor", "Schmidt", "Silva", "Chen", "Patel", "Johansson", "Mensah", "Suzuki", "García",
-        "Bello", "Ivanov", "Walker", "Ngata", "Lindqvist", "Moreno", "Balogun", "Murphy", "Iyer"]
-CITIES = ["London", "Lagos", "Mumbai", "Berlin", "São Paulo", "Toronto", "Chicago", "Madrid", "Sydney", "Paris",
-          "Nairobi", "Seattle", "Manchester", "Boston", "Dublin"]
-STREETS = ["Baker Street", "Elm Avenue", "Maple Drive", "High Street", "Oak Lane", "Sunset Boulevard",
-           "Church Road", "Victoria Way", "Park Place", "King Street"]
+FIRST = [
+    "Priya",
+    "Olusegun",
+    "Mei",
+    "Carlos",
+    "Aisha",
+    "Hiroshi",
+    "Katarzyna",
+    "Nguyen",
+    "Fatima",
+    "Liam",
+    "Sofia",
+    "Mohammed",
+    "Chiamaka",
+    "Jonas",
+    "Ana",
+    "Wei",
+    "Ravi",
+    "Ingrid",
+    "Kwame",
+    "Yuki",
+    "Mateo",
+    "Zainab",
+    "Dmitri",
+    "Emily",
+    "Aroha",
+    "Sven",
+    "Lucía",
+    "Tunde",
+    "Siobhan",
+    "Arjun",
+]
+LAST = [
+    "Raman",
+    "Adeyemi",
+    "Zhang",
+    "Hernández",
+    "Khan",
+    "Tanaka",
+    "Kowalski",
+    "Tran",
+    "Al-Sayed",
+    "O'Brien",
+    "Rossi",
+    "Haddad",
+    "Okafor",
+    "Schmidt",
+    "Silva",
+    "Chen",
+    "Patel",
+    "Johansson",
+    "Mensah",
+    "Suzuki",
+    "García",
+    "Bello",
+    "Ivanov",
+    "Walker",
+    "Ngata",
+    "Lindqvist",
+    "Moreno",
+    "Balogun",
+    "Murphy",
+    "Iyer",
+]
+CITIES = [
+    "London",
+    "Lagos",
+    "Mumbai",
+    "Berlin",
+    "São Paulo",
+    "Toronto",
+    "Chicago",
+    "Madrid",
+    "Sydney",
+    "Paris",
+    "Nairobi",
+    "Seattle",
+    "Manchester",
+    "Boston",
+    "Dublin",
+]
+STREETS = [
+    "Baker Street",
+    "Elm Avenue",
+    "Maple Drive",
+    "High Street",
+    "Oak Lane",
+    "Sunset Boulevard",
+    "Church Road",
+    "Victoria Way",
+    "Park Place",
+    "King Street",
+]
 DE_STREETS = ["Hauptstraße", "Gartenweg", "Marktplatz", "Lindenallee"]
 DOMAINS = ["example.com", "mail.example.org", "example.net", "corp.example.co.uk"]
 PLAIN = [
-    "Hi, I need help with my order", "Thanks!", "ok", "can you check the status please?", "My package has not arrived",
-    "I want a refund", "hello?", "That works, thank you so much", "The app keeps crashing when I log in",
-    "Is there any update?", "I was charged twice this month", "yes", "no that's fine", "Great, have a nice day",
-    "why is this taking so long", "Can I change my delivery address?", "I'd like to cancel my subscription",
-    "The item arrived damaged", "how do I reset my password", "Sorry, which email did you mean?",
-    "Could you explain the fee on my bill?", "still waiting for an answer", "It says payment failed",
-    "Do you ship internationally?", "Perfect, thanks for your help", "I can't find the invoice",
-    "What are your opening hours?", "The discount code doesn't work", "Please escalate this", "bye",
+    "Hi, I need help with my order",
+    "Thanks!",
+    "ok",
+    "can you check the status please?",
+    "My package has not arrived",
+    "I want a refund",
+    "hello?",
+    "That works, thank you so much",
+    "The app keeps crashing when I log in",
+    "Is there any update?",
+    "I was charged twice this month",
+    "yes",
+    "no that's fine",
+    "Great, have a nice day",
+    "why is this taking so long",
+    "Can I change my delivery address?",
+    "I'd like to cancel my subscription",
+    "The item arrived damaged",
+    "how do I reset my password",
+    "Sorry, which email did you mean?",
+    "Could you explain the fee on my bill?",
+    "still waiting for an answer",
+    "It says payment failed",
+    "Do you ship internationally?",
+    "Perfect, thanks for your help",
+    "I can't find the invoice",
+    "What are your opening hours?",
+    "The discount code doesn't work",
+    "Please escalate this",
+    "bye",
 ]
-ENTITY_TYPES = ("PERSON", "PHONE_NUMBER", "EMAIL_ADDRESS", "CREDIT_CARD", "US_SSN", "IBAN_CODE", "IP_ADDRESS",
-                "US_BANK_NUMBER", "LOCATION", "STREET_ADDRESS", "DATE_OF_BIRTH")
+ENTITY_TYPES = (
+    "PERSON",
+    "PHONE_NUMBER",
+    "EMAIL_ADDRESS",
+    "CREDIT_CARD",
+    "US_SSN",
+    "IBAN_CODE",
+    "IP_ADDRESS",
+    "US_BANK_NUMBER",
+    "LOCATION",
+    "STREET_ADDRESS",
+    "DATE_OF_BIRTH",
+)
 
 
 @dataclass(frozen=True)
@@ -84,7 +200,7 @@ def _card(rng: random.Random) -> str:
         prefix = [4] if kind == "visa" else [5, rng.randrange(1, 6)]
         digits = _luhn_complete(prefix + [rng.randrange(10) for _ in range(15 - len(prefix))])
         s = "".join(map(str, digits))
-        groups = [s[i:i + 4] for i in range(0, 16, 4)]
+        groups = [s[i : i + 4] for i in range(0, 16, 4)]
     return rng.choice([" ", "-", ""]).join(groups)
 
 
@@ -108,14 +224,25 @@ def _iban(rng: random.Random) -> str:
     numeric = "".join(str(int(c, 36)) for c in bban + country + "00")
     check = 98 - int(numeric) % 97
     iban = f"{country}{check:02d}{bban}"
-    return " ".join(iban[i:i + 4] for i in range(0, len(iban), 4)) if rng.random() < 0.5 else iban
+    return " ".join(iban[i : i + 4] for i in range(0, len(iban), 4)) if rng.random() < 0.5 else iban
 
 
 def _phone(rng: random.Random) -> str:
     while True:
-        region, fmt = rng.choice([("US", "e164"), ("US", "national"), ("US", "dashes"), ("GB", "intl"),
-                                  ("GB", "national"), ("DE", "intl"), ("IN", "intl"), ("BR", "intl"),
-                                  ("NG", "intl"), ("FR", "intl")])
+        region, fmt = rng.choice(
+            [
+                ("US", "e164"),
+                ("US", "national"),
+                ("US", "dashes"),
+                ("GB", "intl"),
+                ("GB", "national"),
+                ("DE", "intl"),
+                ("IN", "intl"),
+                ("BR", "intl"),
+                ("NG", "intl"),
+                ("FR", "intl"),
+            ]
+        )
         example = phonenumbers.example_number_for_type(region, phonenumbers.PhoneNumberType.MOBILE)
         national = str(example.national_number)
         # Vary the last four digits and keep only numbers the library itself calls valid.
@@ -132,20 +259,26 @@ def _phone(rng: random.Random) -> str:
 
 
 def _negative(rng: random.Random) -> str:
-    return rng.choice([
-        lambda: f"Order #{rng.randrange(10**7, 10**8)} still hasn't shipped",
-        lambda: f"my order number is ORD-{rng.randrange(202401, 202613)}-{rng.randrange(9999):04d}",
-        lambda: f"The conversation id is CH{rng.getrandbits(128):032x}",
-        lambda: f"message IM{rng.getrandbits(128):032x} failed",
-        lambda: (f"It was delivered at 2026-{rng.randrange(1, 13):02d}-{rng.randrange(1, 29):02d}"
-                 f"T10:{rng.randrange(60):02d}:00Z"),
-        lambda: (f"It cost ${rng.randrange(10, 2000)}.{rng.randrange(100):02d} "
-                 f"but I was charged €{rng.randrange(10, 99)},90"),
-        lambda: f"Tracking number 1Z{rng.getrandbits(40):010X}{rng.randrange(10**6):06d}",
-        lambda: f"I ordered {rng.randrange(2, 12)} items at {rng.randrange(1, 12)}:{rng.randrange(60):02d} pm",
-        lambda: f"ticket {rng.randrange(10**5, 10**6)} was closed",
-        lambda: f"Version {rng.randrange(1, 9)}.{rng.randrange(20)}.{rng.randrange(50)} of the app",
-    ])()
+    return rng.choice(
+        [
+            lambda: f"Order #{rng.randrange(10**7, 10**8)} still hasn't shipped",
+            lambda: f"my order number is ORD-{rng.randrange(202401, 202613)}-{rng.randrange(9999):04d}",
+            lambda: f"The conversation id is CH{rng.getrandbits(128):032x}",
+            lambda: f"message IM{rng.getrandbits(128):032x} failed",
+            lambda: (
+                f"It was delivered at 2026-{rng.randrange(1, 13):02d}-{rng.randrange(1, 29):02d}"
+                f"T10:{rng.randrange(60):02d}:00Z"
+            ),
+            lambda: (
+                f"It cost ${rng.randrange(10, 2000)}.{rng.randrange(100):02d} "
+                f"but I was charged €{rng.randrange(10, 99)},90"
+            ),
+            lambda: f"Tracking number 1Z{rng.getrandbits(40):010X}{rng.randrange(10**6):06d}",
+            lambda: f"I ordered {rng.randrange(2, 12)} items at {rng.randrange(1, 12)}:{rng.randrange(60):02d} pm",
+            lambda: f"ticket {rng.randrange(10**5, 10**6)} was closed",
+            lambda: f"Version {rng.randrange(1, 9)}.{rng.randrange(20)}.{rng.randrange(50)} of the app",
+        ]
+    )()
 
 
 def _pii(rng: random.Random) -> LabelledText:
@@ -161,8 +294,9 @@ def _pii(rng: random.Random) -> LabelledText:
         b.add(rng.choice(["Call me on ", "You can reach me at ", "my number is ", "text me at "]))
         b.add(_phone(rng), "PHONE_NUMBER")
     elif kind == 3:
-        b.add("Please send it to ").add(f"{first}.{last}".lower().replace("'", "") + f"@{rng.choice(DOMAINS)}",
-                                        "EMAIL_ADDRESS").add(" thanks")
+        b.add("Please send it to ").add(
+            f"{first}.{last}".lower().replace("'", "") + f"@{rng.choice(DOMAINS)}", "EMAIL_ADDRESS"
+        ).add(" thanks")
     elif kind == 4:
         b.add(rng.choice(["my card is ", "The card number is ", "charged to "])).add(_card(rng), "CREDIT_CARD")
     elif kind == 5:
@@ -197,8 +331,9 @@ def _pii(rng: random.Random) -> LabelledText:
     return b.build()
 
 
-def generate_corpus(size: int = 2000, seed: int = 7, *, pii_share: float = 0.35,
-                    negative_share: float = 0.15) -> list[LabelledText]:
+def generate_corpus(
+    size: int = 2000, seed: int = 7, *, pii_share: float = 0.35, negative_share: float = 0.15
+) -> list[LabelledText]:
     """``size`` labelled chat messages, identical for the same ``seed``."""
     rng = random.Random(seed)
     corpus: list[LabelledText] = []

@@ -22,18 +22,22 @@ class PresidioDefault:
         from presidio_analyzer import AnalyzerEngine
         from presidio_analyzer.nlp_engine import NlpEngineProvider
 
-        nlp = NlpEngineProvider(nlp_configuration={
-            "nlp_engine_name": "spacy",
-            "models": [{"lang_code": settings.language, "model_name": settings.spacy_model}],
-        }).create_engine()
+        nlp = NlpEngineProvider(
+            nlp_configuration={
+                "nlp_engine_name": "spacy",
+                "models": [{"lang_code": settings.language, "model_name": settings.spacy_model}],
+            }
+        ).create_engine()
         self.engine = AnalyzerEngine(nlp_engine=nlp, supported_languages=[settings.language])
         supported = set(self.engine.get_supported_entities(settings.language))
         self.entities = [e for e in settings.entities if e in supported]
         self.language = settings.language
 
     def analyze(self, texts: Sequence[str]) -> list[list[Span]]:
-        return [[(r.entity_type, r.start, r.end) for r in self.engine.analyze(t, self.language, entities=self.entities)]
-                for t in texts]
+        return [
+            [(r.entity_type, r.start, r.end) for r in self.engine.analyze(t, self.language, entities=self.entities)]
+            for t in texts
+        ]
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,14 @@ def score(corpus: Sequence[LabelledText], predictions: Sequence[Sequence[Span]])
             covered += sum(any(_overlaps(g, p) for p in preds) for g in golds)
             predicted += len(mine)
             correct += sum(any(_overlaps(p, g) for g in golds) for p in mine)
-        out.append(EntityScore(entity, gold, predicted, correct / predicted if predicted else float("nan"),
-                               found / gold if gold else float("nan"), covered / gold if gold else float("nan")))
+        out.append(
+            EntityScore(
+                entity,
+                gold,
+                predicted,
+                correct / predicted if predicted else float("nan"),
+                found / gold if gold else float("nan"),
+                covered / gold if gold else float("nan"),
+            )
+        )
     return out

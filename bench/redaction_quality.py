@@ -37,15 +37,19 @@ def main() -> int:
     base_preds = PresidioDefault(settings).analyze(texts)
     mine, base = score(corpus, our_preds), score(corpus, base_preds)
     print(f"corpus: {len(corpus)} messages, seed {args.seed}, {sum(len(c.spans) for c in corpus)} PII spans")
-    print(f"{'entity':16} {'gold':>5} | {'ours P':>6} {'ours R':>6} {'cover':>6} | {'pres P':>6} {'pres R':>6} "
-          f"{'cover':>6} | recall >= default")
+    print(
+        f"{'entity':16} {'gold':>5} | {'ours P':>6} {'ours R':>6} {'cover':>6} | {'pres P':>6} {'pres R':>6} "
+        f"{'cover':>6} | recall >= default"
+    )
     worse = []
     for m, b in zip(mine, base, strict=True):
         ok = math.isnan(b.recall) or (not math.isnan(m.recall) and m.recall >= b.recall - 1e-9)
         if not ok:
             worse.append(m.entity)
-        print(f"{m.entity:16} {m.gold:5d} | {_fmt(m.precision)} {_fmt(m.recall)} {_fmt(m.covered)} | "
-              f"{_fmt(b.precision)} {_fmt(b.recall)} {_fmt(b.covered)} | {'yes' if ok else 'NO'}")
+        print(
+            f"{m.entity:16} {m.gold:5d} | {_fmt(m.precision)} {_fmt(m.recall)} {_fmt(m.covered)} | "
+            f"{_fmt(b.precision)} {_fmt(b.recall)} {_fmt(b.covered)} | {'yes' if ok else 'NO'}"
+        )
     print(f"NER texts: {ours.stats['ner_texts']} of {len(set(texts))} distinct")
     print("recall parity: " + ("every entity type" if not worse else "LOWER for " + ", ".join(worse)))
     return 0 if not worse else 1

@@ -105,8 +105,9 @@ def _dq(args: argparse.Namespace, settings: Settings) -> int:
 def _report_redaction(args: argparse.Namespace, settings: Settings) -> int:
     from streams.redact.report import run_report
 
-    return run_report(settings, since=args.since, until=args.until, fmt=args.format, output=args.output,
-                      gap_limit=args.gap_limit)
+    return run_report(
+        settings, since=args.since, until=args.until, fmt=args.format, output=args.output, gap_limit=args.gap_limit
+    )
 
 
 def _config(args: argparse.Namespace, settings: Settings) -> int:
@@ -161,8 +162,12 @@ def _parser() -> argparse.ArgumentParser:
     redaction.add_argument("--until", default=None, help="same forms as --since (default: now)")
     redaction.add_argument("--format", choices=["md", "html", "csv"], default="md", help="default md")
     redaction.add_argument("--output", type=Path, default=None, help="write to this file (default: stdout)")
-    redaction.add_argument("--gap-limit", type=int, default=None,
-                           help="not-scanned event ids to list (default: [redaction] report_gap_limit)")
+    redaction.add_argument(
+        "--gap-limit",
+        type=int,
+        default=None,
+        help="not-scanned event ids to list (default: [redaction] report_gap_limit)",
+    )
     redaction.set_defaults(func=_report_redaction)
 
     config = sub.add_parser("config", help="print the effective settings (secrets masked)")

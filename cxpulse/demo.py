@@ -35,11 +35,19 @@ def dashboard_command(settings: Settings) -> list[str]:
     check_listen_address(settings.dashboard)
     app = resources.files("dashboards") / "app.py"
     return [
-        sys.executable, "-m", "streamlit", "run", str(app),
-        "--server.headless", "true",
-        "--server.address", settings.dashboard.host,
-        "--server.port", str(settings.dashboard.port),
-        "--browser.gatherUsageStats", "false",
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(app),
+        "--server.headless",
+        "true",
+        "--server.address",
+        settings.dashboard.host,
+        "--server.port",
+        str(settings.dashboard.port),
+        "--browser.gatherUsageStats",
+        "false",
     ]
 
 
@@ -137,4 +145,3 @@ def run_demo(settings: Settings, *, rate: float, duration: float | None, seed: i
                 getattr(stack, name).down()
         print("stopped everything the demo started.")
     return 0 if interrupted or duration is not None else 1
-

@@ -18,8 +18,9 @@ import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -28,10 +29,12 @@ from pydantic_settings import (
 )
 
 __all__ = [
+    "BusinessHours",
     "ClickHouseSettings",
     "DashboardSettings",
     "IngestSettings",
     "KafkaSettings",
+    "QaSettings",
     "QualitySettings",
     "RedactionSettings",
     "RetentionSettings",
@@ -132,13 +135,23 @@ class RedactionSettings(_Section):
     )
     #: spaCy labels that never map to an allow-listed entity; ignoring them skips work and log noise.
     ner_labels_to_ignore: tuple[str, ...] = (
-        "CARDINAL", "MONEY", "ORDINAL", "QUANTITY", "PERCENT", "WORK_OF_ART", "LAW", "LANGUAGE", "EVENT", "PRODUCT",
+        "CARDINAL",
+        "MONEY",
+        "ORDINAL",
+        "QUANTITY",
+        "PERCENT",
+        "WORK_OF_ART",
+        "LAW",
+        "LANGUAGE",
+        "EVENT",
+        "PRODUCT",
     )
     #: Presidio scores phones at 0.4 by default; a higher threshold silently drops them.
     score_threshold: float = Field(default=0.35, ge=0, le=1)
     #: Secret salt for HMAC pseudonyms of customer addresses (stable per tenant, never logged).
     pseudonym_salt: SecretStr = SecretStr("cxpulse-local-development-salt")
-    batch_size: int = Field(default=64, ge=1)
+    #: Raw records redacted together (one ``nlp.pipe`` call per process: the pool gives each process a slice).
+    batch_size: int = Field(default=128, ge=1)
     #: Messages that wait longer than this for a batch are redacted anyway.
     batch_window_s: float = Field(default=0.2, gt=0)
     #: Per-entity minimum scores (entities not listed use ``score_threshold``). Context words lift a match by
@@ -150,12 +163,13 @@ class RedactionSettings(_Section):
     phone_regions: tuple[str, ...] = ("US", "GB", "DE", "FR", "IN", "CA", "BR", "ES", "NG", "AU")
     #: python-phonenumbers leniency: 0 possible, 1 valid, 2 strictly grouped, 3 exactly grouped.
     phone_leniency: int = Field(default=1, ge=0, le=3)
-    #: Skip spaCy NER for texts whose capitalised words are all common words (measured safe: docs/redaction.md).
+    #: Skip spaCy NER for texts made only of common words (rules and measurements: docs/redaction.md).
     ner_prefilter: bool = True
     #: Analysis results kept per process for repeated texts (keyed by a digest, never by the text itself).
     cache_size: int = Field(default=20_000, ge=0)
-    #: Analyzer processes; 1 analyses in a thread of the worker, more use a process pool (one per core).
-    processes: int = Field(default=1, ge=1)
+    #: Analyzer processes: 0 = one per usable core (:attr:`analyzer_processes`); 1 analyses in a thread of the
+    #: worker; more use a process pool of that size. Each process holds its own spaCy model (~180 MB).
+    processes: int = Field(default=0, ge=0)
     #: Texts longer than this are analysed in overlapping chunks (spaCy refuses over ``nlp.max_length``).
     max_chunk_chars: int = Field(default=100_000, ge=1_000)
     chunk_overlap_chars: int = Field(default=200, ge=0)
@@ -169,6 +183,72 @@ class RedactionSettings(_Section):
     report_hourly_max_h: float = Field(default=72.0, gt=0)
     #: ``cxpulse report redaction``: at most this many not-scanned event ids are listed (all are counted).
     report_gap_limit: int = Field(default=100, ge=0)
+    # Word lists, several per line (one per line would add 200 lines):
+    # fmt: off
+    #: Introduced-name recogniser (docs/redaction.md "Introduced names"): phrases after which capitalised tokens
+    #: are a person's name. Generic contact-center language, matched case-insensitively as whole words.
+    name_introducers: tuple[str, ...] = (
+        "my name is", "name is", "name's", "this is", "i am", "i'm", "it's", "it is",
+        "speaking with", "speaking to", "speak with", "speak to", "talking to", "talking with", "chatting with",
+        "under", "for", "in the name of", "on behalf of", "account holder", "account holder is", "cardholder",
+        "card holder", "name on the account is", "name on the card is", "name on the order is", "called",
+        "ask for", "asking for", "addressed to", "attention", "attn", "signed by", "company is",
+        "my wife", "my husband", "my partner", "my son", "my daughter", "my mother", "my father", "my colleague",
+        "my manager", "hi", "hello", "hey", "dear", "thanks", "thank you", "thx", "bye",
+    )
+    #: Acknowledgements an agent puts before a customer's first name; the name must be followed by punctuation
+    #: ("Done Kavya, ..."), so "Perfect Timing" is not a name.
+    name_address_words: tuple[str, ...] = (
+        "done", "perfect", "great", "sure", "ok", "okay", "sorry", "alright", "cheers", "no problem", "of course",
+        "got it", "all set", "welcome", "good morning", "good afternoon", "good evening", "morning", "afternoon",
+        "evening", "goodbye",
+    )
+    #: Titles before a name ("Mr Khoury", "Dr. Aziz"); a trailing dot is optional.
+    name_titles: tuple[str, ...] = ("mr", "mrs", "ms", "miss", "mx", "dr", "prof")
+    #: Lower-case name particles allowed between two name tokens ("María de la Cruz", "Ludwig van Beethoven").
+    name_particles: tuple[str, ...] = (
+        "de", "del", "della", "da", "das", "do", "dos", "di", "du", "la", "le", "van", "von", "der", "den", "ter",
+        "bin", "binti", "al", "el", "ibn", "y",
+    )
+    #: Capitalised words never read as names (besides spaCy's stop words and the pre-filter's chat words).
+    name_exclusions: tuple[str, ...] = (
+        "january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+        "november", "december", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+        "today", "tomorrow", "yesterday", "tonight", "weekend", "christmas", "easter",
+        "team", "support", "everyone", "everybody", "all", "there", "guys", "folks", "sir", "madam", "ma'am",
+        "again", "customer", "service", "account", "order", "orders", "invoice", "card", "refund", "payment",
+        "billing", "sales", "business", "enterprise", "premium", "pro", "plus", "basic", "free", "app", "website",
+        "email", "e-mail", "phone", "mobile", "chat", "delivery", "shipping", "tracking", "settings", "profile",
+        "agent", "manager", "supervisor", "specialist", "assistant", "bot", "human", "someone", "somebody",
+        "anyone", "happy", "glad", "new", "interested", "calling", "writing", "looking", "trying", "waiting",
+        "unable", "confused", "frustrated", "disappointed", "available", "ready", "afraid", "well",
+        "amazon", "paypal", "visa", "mastercard", "amex", "apple", "google", "android", "iphone", "windows",
+        "microsoft", "whatsapp", "ups", "fedex", "dhl", "usps", "stripe", "klarna",
+    )
+    # fmt: on
+    #: Score of an introduced name; must reach the PERSON threshold, or the recogniser would find nothing.
+    introduced_name_score: float = Field(default=0.6, gt=0, le=1)
+    #: Also match introducer words with two adjacent letters swapped ("unedr", "Thnaks"): the commonest typo.
+    name_introducer_typos: bool = True
+    #: At most this many capitalised tokens form one introduced name.
+    name_max_tokens: int = Field(default=4, ge=1)
+
+    @model_validator(mode="after")
+    def _introduced_names_pass_threshold(self) -> RedactionSettings:
+        person = self.score_thresholds.get("PERSON", self.score_threshold)
+        if self.introduced_name_score < person:
+            raise ValueError(f"introduced_name_score {self.introduced_name_score} < PERSON threshold {person}")
+        return self
+
+    @property
+    def analyzer_processes(self) -> int:
+        """``processes`` resolved: 0 means one per core this process may run on (its CPU affinity, not the host)."""
+        if self.processes:
+            return self.processes
+        try:
+            return max(1, len(os.sched_getaffinity(0)))
+        except AttributeError:  # not on Linux
+            return max(1, os.cpu_count() or 1)
 
 
 class WorkerSettings(_Section):
@@ -187,6 +267,35 @@ class DashboardSettings(_Section):
     port: int = 8501
     refresh_s: float = Field(default=2.0, gt=0)
     latest_messages: int = Field(default=25, ge=1)
+    #: Live SLA page: the time-range choices (minutes) and the one selected first.
+    time_ranges_min: tuple[int, ...] = (15, 60, 240, 1440)
+    default_range_min: int = Field(default=60, ge=1)
+    #: Time zone of the dashboard's clocks and of "today" (IANA name); viewers can pick another.
+    timezone: str = "UTC"
+    timezones: tuple[str, ...] = (
+        "UTC",
+        "Europe/London",
+        "Europe/Berlin",
+        "America/New_York",
+        "America/Chicago",
+        "America/Los_Angeles",
+        "Asia/Kolkata",
+        "Australia/Sydney",
+    )
+    #: The live view reads sla_live rows of this many hours: a wait whose status has not changed for longer
+    #: (a stale row of a stopped worker) is not shown as waiting. Bounds the scan on big tables.
+    live_lookback_h: float = Field(default=24.0, gt=0)
+    #: The last minutes of service level shown as "now" (Flex's real-time view uses 15).
+    sl_now_min: int = Field(default=15, ge=1)
+    #: At most this many rows on the At risk page (oldest waits first).
+    at_risk_limit: int = Field(default=200, ge=1)
+    #: Compliance and Data quality pages: period choices in hours (an audit looks back days, not minutes).
+    audit_ranges_h: tuple[int, ...] = (1, 24, 168, 720)
+    #: Compliance and Data quality pages: trends are per minute up to this span, per hour up to
+    #: ``redaction.report_hourly_max_h``, per day beyond.
+    trend_minutes_max_h: float = Field(default=6.0, gt=0)
+    #: Data quality page: newest dead-lettered events listed (ids, types and reasons only).
+    dlq_samples: int = Field(default=50, ge=1)
     #: ``CXPULSE_DASHBOARD__PASSWORD``: a shared password for the built-in login form.
     password: SecretStr | None = None
     #: Name of an OIDC provider configured in ``.streamlit/secrets.toml`` ``[auth]``; Streamlit's own login.
@@ -195,6 +304,17 @@ class DashboardSettings(_Section):
     @property
     def auth_configured(self) -> bool:
         return bool(self.oidc_provider) or bool(self.password and self.password.get_secret_value())
+
+    @field_validator("timezone", "timezones")
+    @classmethod
+    def _known_time_zones(cls, value: str | tuple[str, ...]) -> str | tuple[str, ...]:
+        """A typo in a zone name fails at startup, not on the first page view."""
+        for name in (value,) if isinstance(value, str) else value:
+            try:
+                ZoneInfo(name)
+            except (ZoneInfoNotFoundError, ValueError) as exc:
+                raise ValueError(f"unknown time zone {name!r} (use an IANA name such as Europe/Berlin)") from exc
+        return value
 
 
 class SimulatorSettings(_Section):
@@ -223,6 +343,70 @@ class RetentionSettings(_Section):
     clickhouse_days: int = Field(default=400, ge=1)
 
 
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class BusinessHours(_Section):
+    """Opening hours of a channel/queue: SLA response time counts only time inside them (docs/sla.md).
+
+    One daily opening ``open``–``close`` (local ``HH:MM`` in ``timezone``) on each of ``days``; ``close``
+    "24:00" means midnight at the end of the day. No entry at all means 24×7.
+    """
+
+    timezone: str = "UTC"
+    days: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri")
+    open: str = "09:00"
+    close: str = "17:00"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)  # fail at start, not at the first wait
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("days")
+    @classmethod
+    def _weekdays(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        days = tuple(d.lower()[:3] for d in value)
+        unknown = [d for d in days if d not in _WEEKDAYS]
+        if unknown or not days:
+            raise ValueError(f"days must be a non-empty list of {', '.join(_WEEKDAYS)}; got {list(value)}")
+        return days
+
+    @field_validator("open", "close")
+    @classmethod
+    def _clock(cls, value: str) -> str:
+        hours, _, minutes = value.partition(":")
+        if not (
+            hours.isdigit()
+            and minutes.isdigit()
+            and (0 <= int(hours) < 24 or value == "24:00")
+            and 0 <= int(minutes) < 60
+        ):
+            raise ValueError(f"expected HH:MM, got {value!r}")
+        return value
+
+    @property
+    def weekdays(self) -> frozenset[int]:
+        """``days`` as ``datetime.weekday()`` numbers (Monday = 0)."""
+        return frozenset(_WEEKDAYS.index(d) for d in self.days)
+
+    @property
+    def open_close_s(self) -> tuple[int, int]:
+        """Opening and closing time as seconds after local midnight."""
+
+        def seconds(clock: str) -> int:
+            hours, minutes = clock.split(":")
+            return int(hours) * 3600 + int(minutes) * 60
+
+        return seconds(self.open), seconds(self.close)
+
+
 class SlaSettings(_Section):
     """Service-level rules of the SLA stage (definitions in docs/sla.md).
 
@@ -230,8 +414,8 @@ class SlaSettings(_Section):
     ``queue_threshold_s[queue]``, then ``channel_threshold_s[channel]``, then ``default_threshold_s``.
     """
 
-    #: Run the SLA stage in this worker. Its state machine and timers are CPU-heavy on the event loop
-    #: (docs/sla.md "Known limits"); a deployment may run it in workers of its own.
+    #: Run the SLA stage in this worker. It shares the worker's event loop with the other stages and keeps
+    #: each step short (docs/sla.md "Performance"); a deployment may still run it in workers of its own.
     enabled: bool = True
 
     #: Flex Insights' default service-level threshold.
@@ -258,6 +442,19 @@ class SlaSettings(_Section):
     hopping_window_s: int = Field(default=900, ge=1)
     #: Per-conversation timeline cap (state size bound); older entries beyond it are dropped with a warning.
     max_timeline_events: int = Field(default=5000, ge=10)
+    #: Business hours per ``"<channel>:<queue>"``, queue, channel or ``"default"`` (most specific first, as
+    #: thresholds); none at all = 24×7. Response time and breaches count business time only.
+    business_hours: dict[str, BusinessHours] = Field(default_factory=dict)
+    #: A closed conversation's state is deleted (a changelog tombstone) this long after its close (event
+    #: time, judged by the wall clock); default: the reopen window.
+    evict_closed_after_s: float = Field(default=24 * 3600.0, gt=0)
+    #: Live timer: at most this many conversations evaluated per tick; the rest wait for the next tick, so a
+    #: burst never holds the worker's event loop (other stages share it).
+    live_max_per_tick: int = Field(default=1000, ge=1)
+    #: State deletions per source event at most (evictions ride on events of their own partition).
+    evict_max_per_event: int = Field(default=50, ge=1)
+    #: Conversations whose decoded state is kept in memory next to the table (saves decoding per event).
+    state_cache_size: int = Field(default=20_000, ge=0)
 
 
 class QualitySettings(_Section):
@@ -285,6 +482,41 @@ class QualitySettings(_Section):
     result_format: str = "BOOLEAN_ONLY"
     #: How many failing event ids a ``dq_results`` row keeps as a sample.
     sample_event_ids: int = Field(default=20, ge=0)
+
+
+class QaSettings(_Section):
+    """The QA sampler (docs/qa.md): which conversations reviewers get, and the rubric they score.
+
+    A conversation is sampled for every reason that applies; ``policy_version`` is stored with each sample so
+    a review can be traced to the rules that picked it (bump it whenever you change this section).
+    """
+
+    #: Run the sampler stage in this worker.
+    enabled: bool = True
+    policy_version: str = "2026-11-25.1"
+    #: Share of all conversations picked at random, in percent. Deterministic: a salted hash of the
+    #: ConversationSid decides, so a replay picks the same conversations.
+    random_pct: float = Field(default=5.0, ge=0, le=100)
+    #: Changing the salt draws a different random sample at the same rate.
+    random_salt: str = "cxpulse-qa"
+    #: Pick every conversation with an SLA breach (a breached response or a conversation fact with breaches).
+    breaches: bool = True
+    #: Pick conversations where an AI annotation's confidence fell below this (0 disables the reason).
+    low_confidence_below: float = Field(default=0.6, ge=0, le=1)
+    #: Pick conversations a bot handed to a human (the escalation attribute, or a human reply after a bot).
+    escalations: bool = True
+    #: Pick reopened conversations (inactive -> active, or the SLA stage counted a reopen).
+    reopens: bool = True
+    #: Event attribute names the sampler reads (set by the bot / AI layer on messages).
+    intent_attribute: str = "intent"
+    sentiment_attribute: str = "sentiment"
+    confidence_attribute: str = "ai_confidence"
+    escalation_attribute: str = "escalated"
+    #: Review rubric: criteria scored by reviewers on the dashboard, each from 1 to ``rubric_scale``.
+    rubric: tuple[str, ...] = ("greeting", "accuracy", "empathy", "resolution", "compliance")
+    rubric_scale: int = Field(default=5, ge=2, le=10)
+    #: QA samples page: at most this many samples listed.
+    page_limit: int = Field(default=500, ge=1)
 
 
 class ChannelSettings(_Section):
@@ -359,6 +591,7 @@ class Settings(BaseSettings):
     retention: RetentionSettings = RetentionSettings()
     quality: QualitySettings = QualitySettings()
     sla: SlaSettings = SlaSettings()
+    qa: QaSettings = QaSettings()
     channels: dict[str, ChannelSettings] = Field(default_factory=_default_channels)
 
     @classmethod

@@ -75,6 +75,10 @@ DEFAULT_ARRIVALS_PER_MINUTE = 6.0
 # Outcome mix (the bot-containment share comes from SimulatorSettings).
 #: Of the conversations handed to a human, the share where the customer gives up before an agent joins.
 ABANDON_RATE = 0.12
+#: The bot's sentiment annotation per triage turn, derived from the script (no random draw, so seeded runs
+#: keep their sequence): a customer who has to explain twice is less happy; one who asks for a human, negative.
+TRIAGE_SENTIMENT = ("neutral", "negative")
+HANDOFF_SENTIMENT = "negative"
 #: Of the conversations that went inactive normally, the share the customer reopens by writing again.
 REOPEN_RATE = 0.12
 #: Share of handled conversations the agent closes outright (active -> closed) instead of via inactive.
@@ -1180,12 +1184,16 @@ class _Story:
 
     def _bot_triage(self) -> Iterator[Timed]:
         yield from self._bot_says(BOT_LINES["greeting"])
-        for _ in range(self.rng.randint(1, 2)):
+        for turn in range(self.rng.randint(1, 2)):
             self.c.wait(CUSTOMER_REPLY_S)
             yield from self._customer_run(self.c.intent.details)
             yield from self._bot_says(
                 self.c.intent.bot,
-                {"intent": self.c.intent.name, "ai_confidence": round(self.rng.uniform(0.55, 0.99), 2)},
+                {
+                    "intent": self.c.intent.name,
+                    "ai_confidence": round(self.rng.uniform(0.55, 0.99), 2),
+                    "sentiment": TRIAGE_SENTIMENT[min(turn, len(TRIAGE_SENTIMENT) - 1)],
+                },
             )
 
     def _bot_resolves(self) -> Iterator[Timed]:
@@ -1197,7 +1205,9 @@ class _Story:
     def _handoff(self) -> Iterator[Timed]:
         self.c.wait(CUSTOMER_REPLY_S)
         yield from self._customer_says(CUSTOMER_SMALL_TALK["bot_follow_up"])
-        yield from self._bot_says(BOT_LINES["handoff"], {"escalated": True, "intent": self.c.intent.name})
+        yield from self._bot_says(
+            BOT_LINES["handoff"], {"escalated": True, "intent": self.c.intent.name, "sentiment": HANDOFF_SENTIMENT}
+        )
 
     def _queue_wait(self) -> float:
         wait = self.rng.lognormvariate(math.log(QUEUE_WAIT_MEDIAN_S), QUEUE_WAIT_SIGMA)

@@ -1,4 +1,4 @@
-"""Decoded events → the dataframe the suites validate: plain columns plus a few derived ones.
+"""Decoded events → the columns the suites validate: plain columns plus a few derived ones.
 
 GX checks one column at a time; what needs a rule across fields or rows is derived here, once per batch, in
 plain Python (about a millisecond per 1,000 events), and the suites state the expectation on the result:
@@ -22,19 +22,29 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-import pandas as pd
+import numpy as np
 
 from schemas.twilio import ATTRIBUTES_ERROR_KEY
 
-__all__ = ["ROW", "TEXT_COLUMNS", "build_frame", "missing_fields", "missing_required"]
+__all__ = ["NUMERIC_COLUMNS", "ROW", "TEXT_COLUMNS", "blank_rows", "build_columns", "missing_required"]
 
 #: The column that names a row's position in the batch (GX reports failing rows by it and ``event_id``).
 ROW = "_row"
 #: Canonical fields copied as text (None when absent or empty; non-strings are stringified so they fail).
 TEXT_COLUMNS = (
-    "event_id", "event_type", "account_sid", "conversation_sid", "chat_service_sid", "message_sid",
-    "participant_sid", "channel", "author_role", "state_to",
+    "event_id",
+    "event_type",
+    "account_sid",
+    "conversation_sid",
+    "chat_service_sid",
+    "message_sid",
+    "participant_sid",
+    "channel",
+    "author_role",
+    "state_to",
 )
+#: Derived numeric columns (float64 in the frame; None becomes NaN, which GX treats as null).
+NUMERIC_COLUMNS = frozenset({"occurred_at_epoch_s", "occurred_at_lead_s", "index_value", "body_chars"})
 _NOT_AN_INTEGER = -math.inf
 _MESSAGE_ADDED = "message.added"
 
@@ -103,38 +113,58 @@ def _index_order(records: Sequence[Mapping[str, Any]], indexes: Sequence[float |
     return verdicts
 
 
-def missing_fields(record: Mapping[str, Any], names: Sequence[str]) -> frozenset[str]:
-    """The fields of ``names`` a record lacks (absent, null or empty)."""
-    return frozenset(name for name in names if _blank(record.get(name)))
+def blank_rows(
+    records: Sequence[Mapping[str, Any]], columns: Mapping[str, Sequence[Any]], names: Sequence[str]
+) -> dict[str, np.ndarray]:
+    """Per field of ``names``: which rows lack it (absent, null or empty). Text columns already say so (None)."""
+    blank = {}
+    for name in names:
+        if name in TEXT_COLUMNS:  # already None when blank
+            blank[name] = np.fromiter((v is None for v in columns[name]), dtype=bool, count=len(records))
+        else:
+            blank[name] = np.fromiter((_blank(r.get(name)) for r in records), dtype=bool, count=len(records))
+    return blank
 
 
-def missing_required(missing: Sequence[frozenset[str]], required: Sequence[str]) -> list[str | None]:
+def missing_required(blank: Mapping[str, np.ndarray], required: Sequence[str], rows: int) -> list[str | None]:
     """Per row, the suite's required fields it lacks, comma-joined; None when complete."""
-    wanted = frozenset(required)
-    return [",".join(sorted(row & wanted)) or None for row in missing]
+    column: list[str | None] = [None] * rows
+    if not required:
+        return column
+    incomplete = np.logical_or.reduce([blank[name] for name in required])
+    for row in np.flatnonzero(incomplete):
+        column[row] = ",".join(sorted(name for name in required if blank[name][row]))
+    return column
 
 
-def build_frame(records: Sequence[Mapping[str, Any]], *, now: datetime) -> pd.DataFrame:
-    """The batch as a dataframe (row ``i`` is ``records[i]``; column :data:`ROW` holds ``i``)."""
+def build_columns(records: Sequence[Mapping[str, Any]], *, now: datetime) -> dict[str, list[Any]]:
+    """The batch as plain columns (row ``i`` is ``records[i]``; column :data:`ROW` holds ``i``).
+
+    Lists, not a dataframe: the runner scopes and blanks them per suite first and builds the one frame GX
+    sees from the result, so no intermediate pandas frame is built and copied (see :mod:`.validate`).
+    Numeric columns hold floats or None; the runner turns them into float64 (None → NaN).
+    """
     now_s = now.timestamp()
-    columns: dict[str, list[Any]] = {name: [_text(r.get(name)) for r in records] for name in TEXT_COLUMNS}
+    columns: dict[str, list[Any]] = {}
+    for name in TEXT_COLUMNS:
+        values = [r.get(name) for r in records]
+        columns[name] = [v if v.__class__ is str and v else _text(v) for v in values]  # no call for the usual case
     epochs = [_epoch_s(r.get("occurred_at")) for r in records]
     indexes = [_index(r.get("index")) for r in records]
     columns.update(
         {
             ROW: list(range(len(records))),
             "schema_version": [r.get("schema_version") for r in records],
-            "redacted": [r.get("redacted") if isinstance(r.get("redacted"), bool | None) else str(r.get("redacted"))
-                         for r in records],
+            "redacted": [
+                r.get("redacted") if isinstance(r.get("redacted"), bool | None) else str(r.get("redacted"))
+                for r in records
+            ],
             "occurred_at_epoch_s": epochs,
             "occurred_at_lead_s": [None if e is None else e - now_s for e in epochs],
             "index_value": indexes,
             "index_in_order": _index_order(records, indexes),
-            "body_chars": [len(b) if isinstance(b := r.get("body"), str) else None for r in records],
+            "body_chars": [float(len(b)) if isinstance(b := r.get("body"), str) else None for r in records],
             "attributes_error": [_attributes_error(r.get("attributes")) for r in records],
         }
     )
-    frame = pd.DataFrame(columns)
-    for name in ("occurred_at_epoch_s", "occurred_at_lead_s", "index_value", "body_chars"):
-        frame[name] = pd.to_numeric(frame[name], errors="coerce").astype("float64")
-    return frame
+    return columns

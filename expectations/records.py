@@ -31,12 +31,29 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 DQ_RESULT_COLUMNS = (
-    "batch_id", "validated_at", "suite", "expectation", "expectation_type", "success", "evaluated",
-    "unexpected_count", "sample_event_ids", "duration_ms",
+    "batch_id",
+    "validated_at",
+    "suite",
+    "expectation",
+    "expectation_type",
+    "success",
+    "evaluated",
+    "unexpected_count",
+    "sample_event_ids",
+    "duration_ms",
 )
 DLQ_COLUMNS = (
-    "event_id", "detected_at", "batch_id", "reason", "suite", "expectation", "message", "failures",
-    "event_type", "conversation_sid", "occurred_at",
+    "event_id",
+    "detected_at",
+    "batch_id",
+    "reason",
+    "suite",
+    "expectation",
+    "message",
+    "failures",
+    "event_type",
+    "conversation_sid",
+    "occurred_at",
 )
 
 
@@ -114,9 +131,18 @@ def _records(values: Sequence[bytes], what: str) -> list[Mapping[str, Any]]:
 def dq_result_tables(values: Sequence[bytes]) -> dict[str, TableRows]:
     """Rows builder of the ``dq_results`` sink."""
     rows = [
-        [r["batch_id"], _timestamp(r["validated_at"]), r["suite"], r["expectation"], r["expectation_type"],
-         int(bool(r["success"])), int(r["evaluated"]), int(r["unexpected_count"]),
-         [str(e) for e in r.get("sample_event_ids", [])], float(r["duration_ms"])]
+        [
+            r["batch_id"],
+            _timestamp(r["validated_at"]),
+            r["suite"],
+            r["expectation"],
+            r["expectation_type"],
+            int(bool(r["success"])),
+            int(r["evaluated"]),
+            int(r["unexpected_count"]),
+            [str(e) for e in r.get("sample_event_ids", [])],
+            float(r["duration_ms"]),
+        ]
         for r in _records(values, "dq result")
     ]
     return {"dq_results": TableRows(DQ_RESULT_COLUMNS, rows)}
@@ -125,9 +151,19 @@ def dq_result_tables(values: Sequence[bytes]) -> dict[str, TableRows]:
 def dlq_tables(values: Sequence[bytes]) -> dict[str, TableRows]:
     """Rows builder of the ``dlq_events`` sink: reasons and ids only, never the event's text."""
     rows = [
-        [r["event_id"], _timestamp(r["detected_at"]), r["batch_id"], r["reason"], r["suite"], r["expectation"],
-         r["message"], [f"{f['suite']}/{f['expectation']}:{f['reason']}" for f in r.get("failures", [])],
-         _text(r.get("event_type")), _text(r.get("conversation_sid")), _timestamp(r.get("occurred_at"))]
+        [
+            r["event_id"],
+            _timestamp(r["detected_at"]),
+            r["batch_id"],
+            r["reason"],
+            r["suite"],
+            r["expectation"],
+            r["message"],
+            [f"{f['suite']}/{f['expectation']}:{f['reason']}" for f in r.get("failures", [])],
+            _text(r.get("event_type")),
+            _text(r.get("conversation_sid")),
+            _timestamp(r.get("occurred_at")),
+        ]
         for r in _records(values, "dlq")
     ]
     return {"dlq_events": TableRows(DLQ_COLUMNS, rows)}

@@ -14,8 +14,8 @@ from sinks.clickhouse import Client
 __all__ = ["PASS_RATES", "TOP_REASONS", "Report", "build_report", "parse_since"]
 
 PASS_RATES = """
-SELECT suite, expectation, count() AS batches, sum(evaluated) AS evaluated, sum(unexpected_count) AS failed,
-       if(sum(evaluated) = 0, 1.0, 1 - sum(unexpected_count) / sum(evaluated)) AS pass_rate
+SELECT suite, expectation, count() AS batches, sum(evaluated) AS checks, sum(unexpected_count) AS failed,
+       if(checks = 0, 1.0, 1 - failed / checks) AS pass_rate
 FROM dq_results FINAL
 WHERE validated_at >= {since:DateTime64(3)}
 GROUP BY suite, expectation
@@ -61,11 +61,15 @@ def build_report(client: Client, since: datetime, *, limit: int = 10) -> Report:
     return Report(
         since=since,
         pass_rates=[
-            {"suite": s, "expectation": e, "batches": str(b), "evaluated": str(n), "failed": str(f),
-             "pass_rate": f"{rate:.2%}"}
+            {
+                "suite": s,
+                "expectation": e,
+                "batches": str(b),
+                "evaluated": str(n),
+                "failed": str(f),
+                "pass_rate": f"{rate:.2%}",
+            }
             for s, e, b, n, f, rate in rates
         ],
-        top_reasons=[
-            {"reason": r, "check": f"{s}/{e}", "events": str(n), "meaning": m} for r, s, e, n, m in reasons
-        ],
+        top_reasons=[{"reason": r, "check": f"{s}/{e}", "events": str(n), "meaning": m} for r, s, e, n, m in reasons],
     )

@@ -81,9 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="python -m schemas.jsonschema", description="Write or check the ConversationEvent JSON Schema."
     )
     parser.add_argument("--check", action="store_true", help="exit 1 if the file is stale; write nothing")
-    parser.add_argument(
-        "--path", type=Path, default=SCHEMA_PATH, help=f"schema file (default: {SCHEMA_PATH})"
-    )
+    parser.add_argument("--path", type=Path, default=SCHEMA_PATH, help=f"schema file (default: {SCHEMA_PATH})")
     args = parser.parse_args(argv)
     if args.check:
         if is_stale(args.path):

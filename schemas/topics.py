@@ -3,8 +3,21 @@
 Full names carry the deployment's prefix: use ``settings.topic(RAW)``.
 """
 
-__all__ = ["DLQ", "DQ_RESULTS", "RAW", "REDACTED", "REDACTION_AUDIT", "REDACTION_DLQ", "SLA_CONVERSATIONS", "SLA_LIVE",
-           "SLA_RESPONSES", "SLA_WINDOWS", "SLA_WINDOW_INPUTS", "VALIDATED"]
+__all__ = [
+    "DLQ",
+    "DQ_RESULTS",
+    "RAW",
+    "REDACTED",
+    "REDACTION_AUDIT",
+    "REDACTION_DLQ",
+    "SLA_CONVERSATIONS",
+    "SLA_LIVE",
+    "QA_SAMPLES",
+    "SLA_RESPONSES",
+    "SLA_WINDOWS",
+    "SLA_WINDOW_INPUTS",
+    "VALIDATED",
+]
 
 #: Raw Twilio events, normalised but unredacted. The only topic that holds raw PII; short retention.
 RAW = "twilio.conversations.raw"
@@ -30,3 +43,5 @@ SLA_LIVE = "cx.sla.live"
 SLA_WINDOW_INPUTS = "cx.sla.window_inputs"
 #: 1 m tumbling and 15 m hopping window rows per channel x queue.
 SLA_WINDOWS = "cx.sla.windows"
+#: Conversations the QA sampler picked for review, with reasons (key = ConversationSid; streams/qa.py).
+QA_SAMPLES = "cx.qa.samples"

@@ -38,17 +38,16 @@ def register_table_sink(app: Any, settings: Settings, *, topic: Any, name: str, 
         cfg = settings.sink
         async for batch in stream.noack_take(cfg.batch_size, within=cfg.flush_interval_s):
             tables = build_rows([record.value for record in batch])
-            token = dedup_token(
-                f"{r.message.topic}:{r.message.partition}:{r.message.offset}" for r in batch
-            )
+            token = dedup_token(f"{r.message.topic}:{r.message.partition}:{r.message.offset}" for r in batch)
             while any(t.rows for t in tables.values()):
                 try:
                     result = await asyncio.to_thread(writer.write, tables, token=token)
                     log.debug("stored sink=%s records=%d rows=%s", name, len(batch), result.rows)
                     break
                 except SinkBackpressure as exc:
-                    log.warning("clickhouse unavailable; holding offsets sink=%s retry_after_s=%.1f",
-                                name, exc.retry_after)
+                    log.warning(
+                        "clickhouse unavailable; holding offsets sink=%s retry_after_s=%.1f", name, exc.retry_after
+                    )
                     await asyncio.sleep(exc.retry_after)
             for record in batch:
                 await stream.ack(record)

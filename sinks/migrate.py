@@ -39,9 +39,7 @@ class Migration:
 
     def statements(self, variables: dict[str, str]) -> list[str]:
         rendered = Template(self.sql).substitute(variables)
-        without_comments = "\n".join(
-            line for line in rendered.splitlines() if not line.lstrip().startswith("--")
-        )
+        without_comments = "\n".join(line for line in rendered.splitlines() if not line.lstrip().startswith("--"))
         return [part.strip() for part in _STATEMENT_END.split(without_comments) if part.strip()]
 
 

@@ -29,18 +29,59 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 EVENT_COLUMNS = (
-    "event_id", "schema_version", "event_type", "account_sid", "chat_service_sid", "conversation_sid",
-    "message_sid", "participant_sid", "message_index", "author", "author_role", "body", "media_count",
-    "channel", "queue", "state_from", "state_to", "reason", "attributes", "occurred_at", "received_at",
+    "event_id",
+    "schema_version",
+    "event_type",
+    "account_sid",
+    "chat_service_sid",
+    "conversation_sid",
+    "message_sid",
+    "participant_sid",
+    "message_index",
+    "author",
+    "author_role",
+    "body",
+    "media_count",
+    "channel",
+    "queue",
+    "state_from",
+    "state_to",
+    "reason",
+    "attributes",
+    "occurred_at",
+    "received_at",
     "source",
 )
 MESSAGE_COLUMNS = (
-    "message_sid", "conversation_sid", "account_sid", "channel", "queue", "message_index", "author",
-    "author_role", "body", "media_count", "sent_at", "updated_at", "is_removed", "last_event_id", "version",
+    "message_sid",
+    "conversation_sid",
+    "account_sid",
+    "channel",
+    "queue",
+    "message_index",
+    "author",
+    "author_role",
+    "body",
+    "media_count",
+    "sent_at",
+    "updated_at",
+    "is_removed",
+    "last_event_id",
+    "version",
 )
 CONVERSATION_COLUMNS = (
-    "conversation_sid", "account_sid", "chat_service_sid", "channel", "queue", "state", "created_at",
-    "updated_at", "is_removed", "attributes", "last_event_id", "version",
+    "conversation_sid",
+    "account_sid",
+    "chat_service_sid",
+    "channel",
+    "queue",
+    "state",
+    "created_at",
+    "updated_at",
+    "is_removed",
+    "attributes",
+    "last_event_id",
+    "version",
 )
 
 _MESSAGE_EVENTS = {EventType.MESSAGE_ADDED: 0, EventType.MESSAGE_UPDATED: 1, EventType.MESSAGE_REMOVED: 2}
@@ -87,11 +128,28 @@ def _state(event: ConversationEvent) -> str:
 
 def event_row(event: ConversationEvent) -> list[object]:
     return [
-        event.event_id, event.schema_version, event.event_type.value, event.account_sid,
-        event.chat_service_sid or "", event.conversation_sid, event.message_sid or "",
-        event.participant_sid or "", event.index, event.author or "", event.author_role.value, event.body,
-        event.media_count, event.channel, event.queue or "", event.state_from or "", event.state_to or "",
-        event.reason or "", event.attributes_json(), event.occurred_at, event.received_at, event.source.value,
+        event.event_id,
+        event.schema_version,
+        event.event_type.value,
+        event.account_sid,
+        event.chat_service_sid or "",
+        event.conversation_sid,
+        event.message_sid or "",
+        event.participant_sid or "",
+        event.index,
+        event.author or "",
+        event.author_role.value,
+        event.body,
+        event.media_count,
+        event.channel,
+        event.queue or "",
+        event.state_from or "",
+        event.state_to or "",
+        event.reason or "",
+        event.attributes_json(),
+        event.occurred_at,
+        event.received_at,
+        event.source.value,
     ]
 
 
@@ -101,9 +159,20 @@ def message_row(event: ConversationEvent) -> list[object] | None:
         return None
     sent_at = event.occurred_at if rank == 0 else _created_at(event)
     return [
-        event.message_sid, event.conversation_sid, event.account_sid, event.channel, event.queue or "",
-        event.index, event.author or "", event.author_role.value, event.body, event.media_count, sent_at,
-        event.occurred_at, int(event.event_type is EventType.MESSAGE_REMOVED), event.event_id,
+        event.message_sid,
+        event.conversation_sid,
+        event.account_sid,
+        event.channel,
+        event.queue or "",
+        event.index,
+        event.author or "",
+        event.author_role.value,
+        event.body,
+        event.media_count,
+        sent_at,
+        event.occurred_at,
+        int(event.event_type is EventType.MESSAGE_REMOVED),
+        event.event_id,
         _version(event.occurred_at, rank),
     ]
 
@@ -118,9 +187,17 @@ def conversation_row(event: ConversationEvent) -> list[object] | None:
         return None
     created_at = event.occurred_at if rank == 0 else _created_at(event)
     return [
-        event.conversation_sid, event.account_sid, event.chat_service_sid or "", event.channel,
-        event.queue or "", state, created_at, event.occurred_at,
-        int(event.event_type is EventType.CONVERSATION_REMOVED), event.attributes_json(), event.event_id,
+        event.conversation_sid,
+        event.account_sid,
+        event.chat_service_sid or "",
+        event.channel,
+        event.queue or "",
+        state,
+        created_at,
+        event.occurred_at,
+        int(event.event_type is EventType.CONVERSATION_REMOVED),
+        event.attributes_json(),
+        event.event_id,
         _version(event.occurred_at, rank),
     ]
 

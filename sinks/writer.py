@@ -107,7 +107,11 @@ class BatchWriter:
                 delay = min(cfg.backoff_max_s, cfg.backoff_s * 2 ** (attempt - 1))
                 log.warning(
                     "clickhouse insert failed attempt=%d/%d tables=%s retry_in_s=%.2f error=%s",
-                    attempt, cfg.insert_attempts, ",".join(tables), delay, type(exc).__name__,
+                    attempt,
+                    cfg.insert_attempts,
+                    ",".join(tables),
+                    delay,
+                    type(exc).__name__,
                 )
                 if attempt < cfg.insert_attempts:
                     self._sleep(delay)

@@ -11,6 +11,7 @@ import faust
 from cxpulse.settings import Settings
 from sinks import agent as sink_agent
 from streams import ingest
+from streams import qa as qa_agent
 from streams import quality as quality_agent
 from streams.redact import agent as redact_agent
 from streams.sla import agent as sla_agent
@@ -49,4 +50,6 @@ def create_app(settings: Settings) -> faust.App:
     sink_agent.register(app, settings, topics)
     if settings.sla.enabled:
         sla_agent.register(app, settings, topics)
+    if settings.qa.enabled:
+        qa_agent.register(app, settings, topics)
     return app

@@ -92,7 +92,12 @@ class IngestService:
         self._produce = produce
         self._recent = _RecentIds(settings.ingest.dedupe_cache_size)
         self.counters: dict[str, int] = {
-            "accepted": 0, "duplicates": 0, "forbidden": 0, "invalid": 0, "too_large": 0, "unavailable": 0,
+            "accepted": 0,
+            "duplicates": 0,
+            "forbidden": 0,
+            "invalid": 0,
+            "too_large": 0,
+            "unavailable": 0,
         }
 
     @property
@@ -124,9 +129,7 @@ class IngestService:
         self.counters["duplicates"] += len(events) - len(fresh)
         return None
 
-    async def conversations_webhook(
-        self, headers: Mapping[str, str], path_qs: str, body: bytes
-    ) -> IngestResponse:
+    async def conversations_webhook(self, headers: Mapping[str, str], path_qs: str, body: bytes) -> IngestResponse:
         """One Conversations post-event webhook (form-encoded)."""
         if len(body) > self.max_body_bytes:
             return self._reject(413, "too_large", "too_large", "request body over the configured limit")
@@ -184,8 +187,14 @@ class IngestService:
             try:
                 events.append(from_cloudevent(item, rules=self._settings.roles, received_at=received_at))
             except InvalidEventError as exc:
-                rejected.append({"position": str(position), "id": str(item.get("id", "")), "reason": exc.reason,
-                                 "message": str(exc)})
+                rejected.append(
+                    {
+                        "position": str(position),
+                        "id": str(item.get("id", "")),
+                        "reason": exc.reason,
+                        "message": str(exc),
+                    }
+                )
         if rejected:
             self.counters["invalid"] += len(rejected)
             log.warning("rejected cloudevents=%d reasons=%s", len(rejected), sorted({r["reason"] for r in rejected}))

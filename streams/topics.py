@@ -45,6 +45,7 @@ def topic_configs(settings: Settings) -> dict[str, dict[str, str]]:
         settings.topic(names.SLA_WINDOWS): {},
         settings.topic(names.VALIDATED): {},
         settings.topic(names.DQ_RESULTS): {},
+        settings.topic(names.QA_SAMPLES): {},
     }
 
 
@@ -77,7 +78,9 @@ def ensure_topics(settings: Settings) -> list[str]:
         if partitions is not None and len(partitions) != settings.kafka.partitions:
             log.warning(
                 "topic=%s has partitions=%d but settings say %d; keeping the existing count",
-                name, len(partitions), settings.kafka.partitions,
+                name,
+                len(partitions),
+                settings.kafka.partitions,
             )
     if created:
         log.info("created topics=%s partitions=%d", ",".join(created), settings.kafka.partitions)
@@ -100,6 +103,7 @@ class Topics:
     sla_live: faust.TopicT
     sla_window_inputs: faust.TopicT
     sla_windows: faust.TopicT
+    qa_samples: faust.TopicT
 
     @classmethod
     def declare(cls, app: faust.App, settings: Settings) -> Topics:
@@ -124,4 +128,5 @@ class Topics:
             sla_live=topic(names.SLA_LIVE),
             sla_window_inputs=topic(names.SLA_WINDOW_INPUTS),
             sla_windows=topic(names.SLA_WINDOWS),
+            qa_samples=topic(names.QA_SAMPLES),
         )

@@ -207,16 +207,46 @@ def _status_by_code() -> dict[int, HTTPStatus]:
         # UNKNOWN_USER, WRONG_PASSWORD, AUTHENTICATION_FAILED, SET_NON_GRANTED_ROLE, ACCESS_DENIED
         HTTPStatus.FORBIDDEN: (192, 193, 516, 512, 497),
         HTTPStatus.BAD_REQUEST: (
-            BAD_ARGUMENTS, 427,  # CANNOT_COMPILE_REGEXP
-            6, 25, 26, 38, 41, 72, 441, 675, 676, 27, 376,  # CANNOT_PARSE_{TEXT,…,UUID}
-            15, 44, 8,  # DUPLICATE_COLUMN, ILLEGAL_COLUMN, THERE_IS_NO_COLUMN
-            37, 123, 167, 168, 223,  # UNKNOWN_ELEMENT_IN_AST … UNEXPECTED_AST_STRUCTURE
-            SYNTAX_ERROR, 117, 53, 321,  # INCORRECT_DATA, TYPE_MISMATCH, VALUE_IS_OUT_OF_RANGE_OF_DATA_TYPE
+            BAD_ARGUMENTS,
+            427,  # CANNOT_COMPILE_REGEXP
+            6,
+            25,
+            26,
+            38,
+            41,
+            72,
+            441,
+            675,
+            676,
+            27,
+            376,  # CANNOT_PARSE_{TEXT,…,UUID}
+            15,
+            44,
+            8,  # DUPLICATE_COLUMN, ILLEGAL_COLUMN, THERE_IS_NO_COLUMN
+            37,
+            123,
+            167,
+            168,
+            223,  # UNKNOWN_ELEMENT_IN_AST … UNEXPECTED_AST_STRUCTURE
+            SYNTAX_ERROR,
+            117,
+            53,
+            321,  # INCORRECT_DATA, TYPE_MISMATCH, VALUE_IS_OUT_OF_RANGE_OF_DATA_TYPE
         ),
         HTTPStatus.NOT_FOUND: (
-            60, 46, 47, 50, 56, 81,  # UNKNOWN_{TABLE,FUNCTION,IDENTIFIER,TYPE,STORAGE,DATABASE}
-            UNKNOWN_SETTING, 152, 63, UNKNOWN_FORMAT,  # …DIRECTION_OF_SORTING, …AGGREGATE_FUNCTION
-            336, UNKNOWN_TYPE_OF_QUERY, 511,  # UNKNOWN_DATABASE_ENGINE, UNKNOWN_ROLE
+            60,
+            46,
+            47,
+            50,
+            56,
+            81,  # UNKNOWN_{TABLE,FUNCTION,IDENTIFIER,TYPE,STORAGE,DATABASE}
+            UNKNOWN_SETTING,
+            152,
+            63,
+            UNKNOWN_FORMAT,  # …DIRECTION_OF_SORTING, …AGGREGATE_FUNCTION
+            336,
+            UNKNOWN_TYPE_OF_QUERY,
+            511,  # UNKNOWN_DATABASE_ENGINE, UNKNOWN_ROLE
         ),
         HTTPStatus.REQUEST_ENTITY_TOO_LARGE: (QUERY_IS_TOO_LARGE,),
         HTTPStatus.NOT_IMPLEMENTED: (NOT_IMPLEMENTED,),
@@ -1074,18 +1104,39 @@ class SessionStore:
 #: Parameters ClickHouse's HTTP handler consumes itself (never settings).
 _PROTOCOL_PARAMS = frozenset(
     {
-        "query", "database", "default_format", "compress", "decompress", "user", "password", "quota_key",
-        "query_id", "stacktrace", "role", "buffer_size", "wait_end_of_query", "session_id", "session_timeout",
-        "session_check", "client_protocol_version", "close_session",
+        "query",
+        "database",
+        "default_format",
+        "compress",
+        "decompress",
+        "user",
+        "password",
+        "quota_key",
+        "query_id",
+        "stacktrace",
+        "role",
+        "buffer_size",
+        "wait_end_of_query",
+        "session_id",
+        "session_timeout",
+        "session_check",
+        "client_protocol_version",
+        "close_session",
     }
 )
 #: Real settings that only steer the HTTP layer; chDB has no HTTP layer, so they are read here, not SET.
 _HTTP_SETTINGS = frozenset(
     {
-        "enable_http_compression", "http_zlib_compression_level", "send_progress_in_http_headers",
-        "http_headers_progress_interval_ms", "cancel_http_readonly_queries_on_client_close",
-        "http_wait_end_of_query", "http_response_buffer_size", "add_http_cors_header",
-        "http_native_compression_disable_checksumming_on_decompress", "http_write_exception_in_output_format",
+        "enable_http_compression",
+        "http_zlib_compression_level",
+        "send_progress_in_http_headers",
+        "http_headers_progress_interval_ms",
+        "cancel_http_readonly_queries_on_client_close",
+        "http_wait_end_of_query",
+        "http_response_buffer_size",
+        "add_http_cors_header",
+        "http_native_compression_disable_checksumming_on_decompress",
+        "http_write_exception_in_output_format",
         "readonly",
     }
 )
@@ -1195,8 +1246,19 @@ def _redact(path: str) -> str:
 #: Formats whose chDB ``send_query`` chunks concatenate to exactly the ``query`` output (no per-chunk header).
 _STREAMABLE_FORMATS = frozenset(
     {
-        "Native", "TabSeparated", "TSV", "TabSeparatedRaw", "TSVRaw", "CSV", "JSONEachRow", "JSONCompactEachRow",
-        "JSONStringsEachRow", "JSONCompactStringsEachRow", "RowBinary", "Values", "LineAsString",
+        "Native",
+        "TabSeparated",
+        "TSV",
+        "TabSeparatedRaw",
+        "TSVRaw",
+        "CSV",
+        "JSONEachRow",
+        "JSONCompactEachRow",
+        "JSONStringsEachRow",
+        "JSONCompactStringsEachRow",
+        "RowBinary",
+        "Values",
+        "LineAsString",
     }
 )
 #: chDB's send_query refuses anything but a SELECT (SHOW, DESCRIBE… fail with "Streaming query is not supported").
@@ -1380,8 +1442,14 @@ class ChRequestHandler(BaseHTTPRequestHandler):
                 summary = self._execute(opts, prepared, body, encoding)
             logger.debug(
                 "query %s ok: %s user=%s session=%s read=%d written=%d result=%d in %.1f ms",
-                opts.query_id, prepared.shape.keyword or "-", opts.user, opts.session_id or "-", summary.read_rows,
-                summary.written_rows, summary.result_rows, (time.perf_counter() - started) * MS_PER_S,
+                opts.query_id,
+                prepared.shape.keyword or "-",
+                opts.user,
+                opts.session_id or "-",
+                summary.read_rows,
+                summary.written_rows,
+                summary.result_rows,
+                (time.perf_counter() - started) * MS_PER_S,
             )
             logger.debug("query %s: %s", opts.query_id, prepared.sql[:SQL_LOG_CHARS])
         except ClickHouseError as err:
@@ -1395,7 +1463,11 @@ class ChRequestHandler(BaseHTTPRequestHandler):
             self._fail(err, opts, body, encoding, started)
 
     def _fail(
-        self, err: ClickHouseError, opts: HttpOptions | None, body: _BodyReader | None, encoding: str | None,
+        self,
+        err: ClickHouseError,
+        opts: HttpOptions | None,
+        body: _BodyReader | None,
+        encoding: str | None,
         started: float,
     ) -> None:
         query_id = opts.query_id if opts else "-"
@@ -1476,8 +1548,9 @@ class ChRequestHandler(BaseHTTPRequestHandler):
             if prepared.insert_format is not None:
                 summary = self._insert(conn, prepared)
                 body.drain()
-                self._send_whole(HTTPStatus.OK, None, self._headers(opts, summary, None), b"", encoding,
-                                 opts.compression_level)
+                self._send_whole(
+                    HTTPStatus.OK, None, self._headers(opts, summary, None), b"", encoding, opts.compression_level
+                )
                 return summary
             body.drain()
             if output is not None and self._streams(opts, prepared.shape, output):
@@ -1487,8 +1560,14 @@ class ChRequestHandler(BaseHTTPRequestHandler):
             buffer = result.get_memview() if result.size() else None  # chDB's buffer, sent without a copy
             payload = buffer.view() if buffer is not None else b""
             content_type = output.content_type if output else None
-            self._send_whole(HTTPStatus.OK, content_type, self._headers(opts, summary, output), payload, encoding,
-                             opts.compression_level)
+            self._send_whole(
+                HTTPStatus.OK,
+                content_type,
+                self._headers(opts, summary, output),
+                payload,
+                encoding,
+                opts.compression_level,
+            )
             return summary
 
     @staticmethod
@@ -1515,7 +1594,8 @@ class ChRequestHandler(BaseHTTPRequestHandler):
         if (via_get or opts.readonly) and (prepared.insert_format is not None or not shape.read_only):
             hint = (
                 " For queries over HTTP, method GET implies readonly. You should use method POST for modifying queries"
-                if via_get else ""
+                if via_get
+                else ""
             )
             raise ClickHouseError(READONLY, f"{opts.user}: Cannot execute query in readonly mode.{hint}")
 
@@ -1618,7 +1698,10 @@ class ChRequestHandler(BaseHTTPRequestHandler):
                 except Exception as exc:
                     message = ClickHouseError.from_engine(exc).render(self.server.engine.version).encode()
                     marker = b"__exception__\r\n%s\r\n%s\n%d %s\r\n__exception__\r\n" % (
-                        tag.encode(), message, len(message), tag.encode()
+                        tag.encode(),
+                        message,
+                        len(message),
+                        tag.encode(),
                     )
                     self._write_chunk(encoder.compress(marker) if encoder else marker)
                     self.close_connection = True
@@ -1651,8 +1734,13 @@ class ChRequestHandler(BaseHTTPRequestHandler):
         return headers
 
     def _start_response(
-        self, status: HTTPStatus, content_type: str | None, headers: Mapping[str, str], encoding: str | None,
-        *, length: int | None,
+        self,
+        status: HTTPStatus,
+        content_type: str | None,
+        headers: Mapping[str, str],
+        encoding: str | None,
+        *,
+        length: int | None,
     ) -> None:
         self._responded = True
         self.send_response(status)
@@ -1677,8 +1765,13 @@ class ChRequestHandler(BaseHTTPRequestHandler):
         self.end_headers()
 
     def _send_whole(
-        self, status: HTTPStatus, content_type: str | None, headers: Mapping[str, str], payload: bytes | memoryview,
-        encoding: str | None, level: int = DEFAULT_HTTP_COMPRESSION_LEVEL,
+        self,
+        status: HTTPStatus,
+        content_type: str | None,
+        headers: Mapping[str, str],
+        payload: bytes | memoryview,
+        encoding: str | None,
+        level: int = DEFAULT_HTTP_COMPRESSION_LEVEL,
     ) -> None:
         if encoding:
             encoder = _new_encoder(encoding, level)
@@ -1793,7 +1886,10 @@ def _serve_until(
     try:
         logger.info(
             "ClickHouse %s (chDB) on %s serving http://%s:%d/",
-            engine.version, engine.data_dir, server.server_address[0], server.server_port,
+            engine.version,
+            engine.data_dir,
+            server.server_address[0],
+            server.server_port,
         )
         if ready is not None:
             ready(server)
@@ -1842,9 +1938,7 @@ def main(argv: list[str] | None = None) -> int:
         stream=sys.stderr, level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     try:
-        serve(
-            args.data_dir, args.host, args.port, max_body_size=args.max_body_size, display_name=args.display_name
-        )
+        serve(args.data_dir, args.host, args.port, max_body_size=args.max_body_size, display_name=args.display_name)
     except (CxpulseError, OSError) as exc:
         logger.error("cannot start: %s", exc)
         return 1

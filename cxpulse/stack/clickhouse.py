@@ -34,8 +34,15 @@ class ClickHouseService:
         self.process = ManagedProcess(
             name=self.name,
             command=[
-                sys.executable, "-m", "cxpulse.stack.chserver",
-                "--data-dir", str(self.data_dir), "--host", self.host, "--port", str(self.port),
+                sys.executable,
+                "-m",
+                "cxpulse.stack.chserver",
+                "--data-dir",
+                str(self.data_dir),
+                "--host",
+                self.host,
+                "--port",
+                str(self.port),
             ],
             run_dir=settings.state_path("run"),
             log_dir=settings.state_path("logs"),

@@ -76,9 +76,15 @@ class KafkaService:
         pom = resources.files("cxpulse.stack") / "pom.xml"
         with resources.as_file(pom) as pom_path:
             cmd = [
-                mvn, "-q", "-B", "-f", str(pom_path), "dependency:copy-dependencies",
+                mvn,
+                "-q",
+                "-B",
+                "-f",
+                str(pom_path),
+                "dependency:copy-dependencies",
                 f"-Dkafka.version={self._settings.stack.kafka_version}",
-                f"-DoutputDirectory={staging}", "-DincludeScope=runtime",
+                f"-DoutputDirectory={staging}",
+                "-DincludeScope=runtime",
             ]
             log.info("fetching Apache Kafka %s jars from Maven Central", self._settings.stack.kafka_version)
             result = subprocess.run(cmd, capture_output=True, text=True, timeout=_MAVEN_TIMEOUT_S)
@@ -128,9 +134,15 @@ class KafkaService:
         java = shutil.which("java") or "java"
         log4j = resources.files("cxpulse.stack") / "log4j2.yaml"
         return [
-            java, f"-Xmx{self._settings.stack.kafka_heap}", "-XX:+UseG1GC", "-Djava.awt.headless=true",
+            java,
+            f"-Xmx{self._settings.stack.kafka_heap}",
+            "-XX:+UseG1GC",
+            "-Djava.awt.headless=true",
             f"-Dlog4j2.configurationFile={log4j}",
-            "-cp", f"{self.libs_dir}/*", "kafka.Kafka", str(self.config_file),
+            "-cp",
+            f"{self.libs_dir}/*",
+            "kafka.Kafka",
+            str(self.config_file),
         ]
 
     def _format_storage(self) -> None:
@@ -139,8 +151,16 @@ class KafkaService:
             return
         self.home.mkdir(parents=True, exist_ok=True)
         cmd = [
-            shutil.which("java") or "java", "-cp", f"{self.libs_dir}/*", "kafka.tools.StorageTool", "format",
-            "-t", _cluster_id(), "-c", str(self.config_file), "--standalone",
+            shutil.which("java") or "java",
+            "-cp",
+            f"{self.libs_dir}/*",
+            "kafka.tools.StorageTool",
+            "format",
+            "-t",
+            _cluster_id(),
+            "-c",
+            str(self.config_file),
+            "--standalone",
         ]
         result = subprocess.run(cmd, capture_output=True, text=True, timeout=_FORMAT_TIMEOUT_S)
         if result.returncode != 0:

@@ -1,9 +1,10 @@
 """The redaction stage: raw topic → redacted topic + audit topic, in micro-batches, failing closed.
 
-Analysis is CPU-bound and synchronous, so each batch runs in a worker thread (or, with ``processes > 1``, a
-process pool) while the event loop keeps serving ingest requests. A batch not analysed within ``timeout_s``
-fails closed: every record goes to the restricted dead-letter topic. Raw offsets are acknowledged only after
-every output of the batch (redacted event + audit record, or dead-letter) was acknowledged by Kafka:
+Analysis is CPU-bound and synchronous, so each batch runs in a process pool (one process per core by default,
+``processes = 0``) or, with ``processes = 1``, in a worker thread, while the event loop keeps serving ingest
+requests. A batch not analysed within ``timeout_s``, or whose pool process died, fails closed: every record goes
+to the restricted dead-letter topic (and a new pool is started for the next batch). Raw offsets are acknowledged
+only after every output of the batch (redacted event + audit record, or dead-letter) was acknowledged by Kafka:
 at-least-once, and ClickHouse collapses replays.
 """
 
@@ -19,13 +20,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from cxpulse.settings import Settings
+from cxpulse.settings import RedactionSettings, Settings
 from schemas.events import ConversationEvent
 from streams.redact.audit import RedactionAudit, audit_tables, failure_tables
 from streams.redact.engine import RedactionError, Redactor
 from streams.topics import Topics
 
-__all__ = ["Outcome", "dead_letter", "redact_batch", "register", "register_sinks"]
+__all__ = ["BatchAnalyser", "Outcome", "dead_letter", "redact_batch", "register", "register_sinks"]
 
 log = logging.getLogger(__name__)
 
@@ -78,13 +79,19 @@ def dead_letter(outcome: Outcome, raw_value: bytes) -> bytes:
 
     Only ``event_id``, ``conversation_sid``, ``reason`` and ``failed_at`` ever leave it (``redaction_failures``).
     """
-    return json.dumps({
-        "event_id": outcome.event_id, "conversation_sid": outcome.conversation_sid, "reason": outcome.failure,
-        "failed_at": datetime.now(UTC).isoformat(), "raw": raw_value.decode("utf-8", "replace"),
-    }).encode()
+    return json.dumps(
+        {
+            "event_id": outcome.event_id,
+            "conversation_sid": outcome.conversation_sid,
+            "reason": outcome.failure,
+            "failed_at": datetime.now(UTC).isoformat(),
+            "raw": raw_value.decode("utf-8", "replace"),
+        }
+    ).encode()
 
 
-def _timed_out(records: Sequence[tuple[bytes | None, bytes]], timeout_s: float) -> list[Outcome]:
+def _failed_closed(records: Sequence[tuple[bytes | None, bytes]], reason: str) -> list[Outcome]:
+    """Every record of the batch to the dead-letter topic with ``reason`` (which never holds message text)."""
     outcomes = []
     for key, value in records:
         try:
@@ -92,34 +99,79 @@ def _timed_out(records: Sequence[tuple[bytes | None, bytes]], timeout_s: float) 
             ids = {"event_id": event.event_id, "conversation_sid": event.conversation_sid}
         except ValidationError:
             ids = {}
-        outcomes.append(Outcome(key, failure=f"analysis timed out after {timeout_s:.0f}s", **ids))
+        outcomes.append(Outcome(key, failure=reason, **ids))
     return outcomes
+
+
+class BatchAnalyser:
+    """Runs batches through the pool (or a thread) and turns any failure into fail-closed outcomes.
+
+    It never raises: a timeout, a dead pool process or a model that fails to load gives every record of the
+    batch a failure reason (the dead-letter route), and the next batch gets a fresh pool.
+    """
+
+    def __init__(self, settings: RedactionSettings) -> None:
+        self._cfg = settings
+        self._pool: Any = None
+        self._engine: Redactor | None = None
+
+    async def start(self) -> None:
+        """Load the model (in every pool process) now. Not under ``timeout_s``: a slow start on a busy machine
+        must not fail the first batch closed. Raises if loading fails (the caller fails the batch closed)."""
+        if self._cfg.analyzer_processes > 1:
+            if self._pool is None:
+                from streams.redact.pool import RedactionPool
+
+                log.info("redaction: starting %d analyzer processes", self._cfg.analyzer_processes)
+                pool = RedactionPool(self._cfg)
+                try:
+                    await asyncio.to_thread(pool.warm_up)
+                except BaseException:
+                    pool.close()
+                    raise
+                self._pool = pool
+        elif self._engine is None:
+            self._engine = await asyncio.to_thread(Redactor, self._cfg)
+
+    async def _analyse(self, records: list[tuple[bytes | None, bytes]]) -> list[Outcome]:
+        if self._pool is not None:
+            return await asyncio.to_thread(self._pool.redact_records, records)
+        assert self._engine is not None, "start() first"
+        return await asyncio.to_thread(redact_batch, self._engine, records)
+
+    def close(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.close()
+
+    async def outcomes(self, records: list[tuple[bytes | None, bytes]]) -> list[Outcome]:
+        try:
+            await self.start()
+            return await asyncio.wait_for(self._analyse(records), timeout=self._cfg.timeout_s)
+        except TimeoutError:
+            self.close()  # a process may be stuck on this batch: later batches get fresh ones
+            return _failed_closed(records, f"analysis timed out after {self._cfg.timeout_s:.0f}s")
+        except Exception as exc:  # noqa: BLE001 - e.g. BrokenProcessPool: fail closed, never pass raw on
+            log.error(
+                "redaction analysis failed; batch fails closed batch=%d error=%s", len(records), type(exc).__name__
+            )
+            self.close()
+            return _failed_closed(records, f"analysis failed: {type(exc).__name__}")
 
 
 def register(app: Any, settings: Settings, topics: Topics) -> None:
     cfg = settings.redaction
-    state: dict[str, Any] = {}
-
-    async def analyse(records: list[tuple[bytes | None, bytes]]) -> list[Outcome]:
-        if cfg.processes > 1:
-            if "pool" not in state:
-                from streams.redact.pool import RedactionPool
-
-                state["pool"] = RedactionPool(cfg)
-                await asyncio.to_thread(state["pool"].warm_up)
-            return await asyncio.to_thread(state["pool"].redact_records, records)
-        if "engine" not in state:
-            state["engine"] = await asyncio.to_thread(Redactor, cfg)
-        return await asyncio.to_thread(redact_batch, state["engine"], records)
+    analyser = BatchAnalyser(cfg)
 
     @app.agent(topics.raw, name=f"{settings.worker.app_id}.redact")
     async def redact(stream: Any) -> None:
+        try:
+            await analyser.start()  # load the model before the first batch arrives
+        except Exception as exc:  # noqa: BLE001 - retried on the first batch, which fails closed if it fails again
+            log.error("redaction analyzer failed to start: %s", type(exc).__name__)
         async for batch in stream.noack_take(cfg.batch_size, within=cfg.batch_window_s):
             records = [(event.key, event.value) for event in batch]
-            try:
-                outcomes = await asyncio.wait_for(analyse(records), timeout=cfg.timeout_s)
-            except TimeoutError:
-                outcomes = _timed_out(records, cfg.timeout_s)
+            outcomes = await analyser.outcomes(records)
             deliveries = []
             failed = 0
             for outcome, (_, raw_value) in zip(outcomes, records, strict=True):
@@ -128,8 +180,11 @@ def register(app: Any, settings: Settings, topics: Topics) -> None:
                         await topics.redacted.send(key=outcome.event.key.encode(), value=outcome.event.to_json())
                     )
                     if outcome.audit is not None:
-                        deliveries.append(await topics.redaction_audit.send(
-                            key=outcome.event.key.encode(), value=outcome.audit.to_json()))
+                        deliveries.append(
+                            await topics.redaction_audit.send(
+                                key=outcome.event.key.encode(), value=outcome.audit.to_json()
+                            )
+                        )
                 else:
                     failed += 1
                     deliveries.append(
@@ -146,7 +201,5 @@ def register_sinks(app: Any, settings: Settings, topics: Topics) -> None:
     """Store the audit topic in ``redaction_audit`` and the DLQ's id + reason in ``redaction_failures``."""
     from sinks.agent import register_table_sink
 
-    register_table_sink(app, settings, topic=topics.redaction_audit, name="redaction_audit",
-                        build_rows=audit_tables)
-    register_table_sink(app, settings, topic=topics.redaction_dlq, name="redaction_failures",
-                        build_rows=failure_tables)
+    register_table_sink(app, settings, topic=topics.redaction_audit, name="redaction_audit", build_rows=audit_tables)
+    register_table_sink(app, settings, topic=topics.redaction_dlq, name="redaction_failures", build_rows=failure_tables)

@@ -30,13 +30,16 @@ from presidio_analyzer.nlp_engine import NlpArtifacts, NlpEngineProvider
 from cxpulse.errors import CxpulseError
 from cxpulse.settings import RedactionSettings
 from streams.redact.prefilter import needs_ner
-from streams.redact.recognizers import GatedRecognizer, build_recognizers
+from streams.redact.recognizers import Gate, GatedRecognizer, build_recognizers
 
 __all__ = ["AnalysisFailure", "FastAnalyzer", "Finding", "chunk_spans", "offline_presidio_environment"]
 
 log = logging.getLogger(__name__)
 
 _NER_PIPE = "ner"
+_PHONE = "PHONE_NUMBER"
+#: Entities whose recognisers check a format or a checksum; a phone match inside one of them is the same digits.
+_PHONE_YIELDS_TO = frozenset({"CREDIT_CARD", "IBAN_CODE", "IP_ADDRESS", "US_SSN", "EMAIL_ADDRESS"})
 _DIGEST_BYTES = 16
 
 
@@ -77,6 +80,23 @@ def chunk_spans(length: int, size: int, overlap: int) -> list[tuple[int, int]]:
         start += step
 
 
+def _drop_phones_inside_validated(results: list[RecognizerResult]) -> list[RecognizerResult]:
+    """Drop a phone number found inside a card, IBAN, IP address, SSN or e-mail address found in the same text.
+
+    python-phonenumbers accepts many digit runs (an SSN, an IP's digits, a card, part of an IBAN) as a valid
+    number of some region. Those spans stay redacted, under the type whose format or checksum matched, so this
+    changes a label, never what is removed.
+    """
+    validated = [r for r in results if r.entity_type in _PHONE_YIELDS_TO]
+    if not validated:
+        return results
+    return [
+        r
+        for r in results
+        if r.entity_type != _PHONE or not any(v.start <= r.start and r.end <= v.end for v in validated)
+    ]
+
+
 def _digest(text: str) -> bytes:
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=_DIGEST_BYTES).digest()
 
@@ -99,6 +119,9 @@ class FastAnalyzer:
         self._nlp.select_pipes(enable=[_NER_PIPE])
         self._recognizers: list[GatedRecognizer] = build_recognizers(settings)
         self._all = [g.recognizer for g in self._recognizers]
+        self._wanted = {
+            id(g): [e for e in g.recognizer.supported_entities if e in settings.entities] for g in self._recognizers
+        }
         self._enhancer = LemmaContextAwareEnhancer()
         self._entities = list(settings.entities)
         self._cache: OrderedDict[bytes, tuple[Finding, ...]] = OrderedDict()
@@ -111,11 +134,16 @@ class FastAnalyzer:
 
     def _artifacts(self, doc: object) -> NlpArtifacts:
         entities, scores = self._engine._get_updated_entities(  # noqa: SLF001 - Presidio's own label mapping
-            list(doc.ents), self._engine._get_scores_for_entities(doc)  # type: ignore[attr-defined]
+            list(doc.ents),
+            self._engine._get_scores_for_entities(doc),  # type: ignore[attr-defined]
         )
         return NlpArtifacts(
-            entities=entities, tokens=doc, tokens_indices=[t.idx for t in doc],  # type: ignore[attr-defined]
-            lemmas=[t.lower_ for t in doc], nlp_engine=self._engine, language=self._settings.language,  # type: ignore[attr-defined]
+            entities=entities,
+            tokens=doc,
+            tokens_indices=[t.idx for t in doc],  # type: ignore[attr-defined]
+            lemmas=[t.lower_ for t in doc],
+            nlp_engine=self._engine,
+            language=self._settings.language,  # type: ignore[attr-defined]
             scores=scores,
         )
 
@@ -123,25 +151,42 @@ class FastAnalyzer:
         marker = self._settings.fail_marker
         if marker and marker in text:
             raise AnalysisFailure("injected analyzer failure (redaction.fail_marker)")
-        gated = [g for g in self._recognizers if (g.uses_ner and doc is not None and doc.ents)  # type: ignore[attr-defined]
-                 or (not g.uses_ner and g.gate(text))]
+        has_ents = doc is not None and bool(doc.ents)  # type: ignore[attr-defined]
+        # Several recognisers share a gate (most need a digit): each distinct gate runs once per text.
+        opened: dict[Gate, bool] = {}
+        gated = []
+        for g in self._recognizers:
+            if g.uses_ner:
+                passes = has_ents
+            else:
+                passes = opened.get(g.gate)
+                if passes is None:
+                    passes = opened[g.gate] = g.gate(text)
+            if passes:
+                gated.append(g)
         if not gated:
             return ()
-        if doc is None:
-            doc = self._nlp.make_doc(text)
-        artifacts = self._artifacts(doc)
+        # Only the NER recogniser and the context enhancer read the token artifacts, so a text whose regex
+        # recognisers find nothing is never tokenised.
+        artifacts = self._artifacts(doc) if has_ents else None
         results: list[RecognizerResult] = []
         for g in gated:
-            wanted = [e for e in g.recognizer.supported_entities if e in self._entities]
-            results.extend(g.recognizer.analyze(text=text, entities=wanted, nlp_artifacts=artifacts) or [])
+            results.extend(g.recognizer.analyze(text=text, entities=self._wanted[id(g)], nlp_artifacts=artifacts) or [])
         if not results:
             return ()
+        if artifacts is None:
+            artifacts = self._artifacts(doc if doc is not None else self._nlp.make_doc(text))
         results = self._enhancer.enhance_using_context(text, results, artifacts, self._all)
         kept = [r for r in results if r.score >= self._threshold(r.entity_type)]
-        kept = EntityRecognizer.remove_duplicates(kept)
+        kept = _drop_phones_inside_validated(EntityRecognizer.remove_duplicates(kept))
         return tuple(
-            Finding(r.entity_type, r.start, r.end, round(float(r.score), 4),
-                    (r.recognition_metadata or {}).get(RecognizerResult.RECOGNIZER_NAME_KEY, "unknown"))
+            Finding(
+                r.entity_type,
+                r.start,
+                r.end,
+                round(float(r.score), 4),
+                (r.recognition_metadata or {}).get(RecognizerResult.RECOGNIZER_NAME_KEY, "unknown"),
+            )
             for r in sorted(kept, key=lambda r: (r.start, r.end, r.entity_type))
         )
 

@@ -66,9 +66,26 @@ class RedactionAudit(BaseModel):
 
 
 AUDIT_COLUMNS = (
-    "event_id", "conversation_sid", "event_type", "occurred_at", "redacted_at", "fields_scanned", "chars_scanned",
-    "media_count", "entity_count", "entity_types", "fields", "starts", "ends", "scores", "recognizers", "engine",
-    "model_version", "config_version", "latency_ms", "batch_size",
+    "event_id",
+    "conversation_sid",
+    "event_type",
+    "occurred_at",
+    "redacted_at",
+    "fields_scanned",
+    "chars_scanned",
+    "media_count",
+    "entity_count",
+    "entity_types",
+    "fields",
+    "starts",
+    "ends",
+    "scores",
+    "recognizers",
+    "engine",
+    "model_version",
+    "config_version",
+    "latency_ms",
+    "batch_size",
 )
 FAILURE_COLUMNS = ("event_id", "conversation_sid", "reason", "failed_at")
 
@@ -76,10 +93,25 @@ FAILURE_COLUMNS = ("event_id", "conversation_sid", "reason", "failed_at")
 def audit_row(audit: RedactionAudit) -> list[object]:
     f = audit.findings
     return [
-        audit.event_id, audit.conversation_sid, audit.event_type, audit.occurred_at, audit.redacted_at,
-        audit.fields_scanned, audit.chars_scanned, audit.media_count, len(f), [x.entity_type for x in f],
-        [x.field for x in f], [x.start for x in f], [x.end for x in f], [x.score for x in f],
-        [x.recognizer for x in f], audit.engine, audit.model_version, audit.config_version, audit.latency_ms,
+        audit.event_id,
+        audit.conversation_sid,
+        audit.event_type,
+        audit.occurred_at,
+        audit.redacted_at,
+        audit.fields_scanned,
+        audit.chars_scanned,
+        audit.media_count,
+        len(f),
+        [x.entity_type for x in f],
+        [x.field for x in f],
+        [x.start for x in f],
+        [x.end for x in f],
+        [x.score for x in f],
+        [x.recognizer for x in f],
+        audit.engine,
+        audit.model_version,
+        audit.config_version,
+        audit.latency_ms,
         audit.batch_size,
     ]
 
@@ -114,8 +146,12 @@ def failure_tables(values: Sequence[bytes]) -> dict[str, TableRows]:
             record = {}
         if not isinstance(record, dict):
             record = {}
-        rows.append([
-            str(record.get("event_id") or ""), str(record.get("conversation_sid") or ""),
-            str(record.get("reason") or "unreadable dead-letter record"), _parse_time(record.get("failed_at")),
-        ])
+        rows.append(
+            [
+                str(record.get("event_id") or ""),
+                str(record.get("conversation_sid") or ""),
+                str(record.get("reason") or "unreadable dead-letter record"),
+                _parse_time(record.get("failed_at")),
+            ]
+        )
     return {"redaction_failures": TableRows(FAILURE_COLUMNS, rows)}

@@ -49,8 +49,17 @@ _PSEUDONYM_HEX_CHARS = 16
 _CONFIG_VERSION_CHARS = 12
 #: Settings that change what is found or how it is replaced; batching and timeouts do not.
 _VERSIONED_FIELDS = (
-    "spacy_model", "language", "entities", "ner_labels_to_ignore", "score_threshold", "score_thresholds",
-    "phone_regions", "phone_leniency", "ner_prefilter", "max_chunk_chars", "chunk_overlap_chars",
+    "spacy_model",
+    "language",
+    "entities",
+    "ner_labels_to_ignore",
+    "score_threshold",
+    "score_thresholds",
+    "phone_regions",
+    "phone_leniency",
+    "ner_prefilter",
+    "max_chunk_chars",
+    "chunk_overlap_chars",
     "pseudonymised_entities",
 )
 #: Roles whose identities belong to the business (agents, bots, system), not to a customer.
@@ -71,7 +80,7 @@ def pseudonym(value: str, salt: bytes) -> str:
     """
     prefix_match = _CHANNEL_PREFIX.match(value)
     prefix = prefix_match.group(0).lower() if prefix_match else ""
-    core = value[len(prefix):].strip().lower()
+    core = value[len(prefix) :].strip().lower()
     digest = hmac.new(salt, core.encode(), hashlib.sha256).hexdigest()[:_PSEUDONYM_HEX_CHARS]
     return f"{prefix}cust_{digest}"
 
@@ -135,8 +144,16 @@ class Redactor:
                 self._plan_value(f"{path}[{i}]", key, item, plan)
         elif isinstance(value, str) and not _cannot_hold_pii(value):
             if _ADDRESS_KEY.search(key):
-                plan.pseudonymised.append(AuditFinding(field=path, entity_type=_ADDRESS_FINDING, start=0,
-                                                       end=len(value), score=1.0, recognizer="pseudonym"))
+                plan.pseudonymised.append(
+                    AuditFinding(
+                        field=path,
+                        entity_type=_ADDRESS_FINDING,
+                        start=0,
+                        end=len(value),
+                        score=1.0,
+                        recognizer="pseudonym",
+                    )
+                )
             else:
                 plan.texts[path] = value
 
@@ -145,8 +162,16 @@ class Redactor:
         if event.body:
             plan.texts["body"] = event.body
         if event.author and event.author_role not in _BUSINESS_ROLES:
-            plan.pseudonymised.append(AuditFinding(field="author", entity_type=_AUTHOR_FINDING, start=0,
-                                                   end=len(event.author), score=1.0, recognizer="pseudonym"))
+            plan.pseudonymised.append(
+                AuditFinding(
+                    field="author",
+                    entity_type=_AUTHOR_FINDING,
+                    start=0,
+                    end=len(event.author),
+                    score=1.0,
+                    recognizer="pseudonym",
+                )
+            )
         for k, v in event.attributes.items():
             self._plan_value(f"attributes.{k}", k, v, plan)
         return plan
@@ -184,31 +209,57 @@ class Redactor:
             return pseudonym(value, self._salt)
         return redacted[path]
 
-    def _apply(self, event: ConversationEvent, plan: _Plan, findings: Mapping[str, list[Finding]],
-               latency_ms: float, batch_size: int) -> Redacted:
+    def _apply(
+        self,
+        event: ConversationEvent,
+        plan: _Plan,
+        findings: Mapping[str, list[Finding]],
+        latency_ms: float,
+        batch_size: int,
+    ) -> Redacted:
         redacted = {path: self._replace(text, findings[path]) for path, text in plan.texts.items()}
         author = event.author
         if author and event.author_role not in _BUSINESS_ROLES:
             author = pseudonym(author, self._salt)
         attributes = {k: self._rebuild(f"attributes.{k}", k, v, redacted) for k, v in event.attributes.items()}
         audit_findings = [
-            AuditFinding(field=path, entity_type=f.entity_type, start=f.start, end=f.end, score=f.score,
-                         recognizer=f.recognizer)
-            for path in plan.texts for f in findings[path]
+            AuditFinding(
+                field=path, entity_type=f.entity_type, start=f.start, end=f.end, score=f.score, recognizer=f.recognizer
+            )
+            for path in plan.texts
+            for f in findings[path]
         ] + plan.pseudonymised
         counts: dict[str, int] = {}
         for f in audit_findings:
             counts[f.entity_type] = counts.get(f.entity_type, 0) + 1
-        attributes["redaction"] = {"engine": ENGINE_NAME, "config_version": self.config_version,
-                                   "entities": dict(sorted(counts.items()))}
-        out = event.model_copy(update={"body": redacted.get("body", event.body), "author": author,
-                                       "attributes": attributes, "redacted": True})
+        attributes["redaction"] = {
+            "engine": ENGINE_NAME,
+            "config_version": self.config_version,
+            "entities": dict(sorted(counts.items())),
+        }
+        out = event.model_copy(
+            update={
+                "body": redacted.get("body", event.body),
+                "author": author,
+                "attributes": attributes,
+                "redacted": True,
+            }
+        )
         audit = RedactionAudit(
-            event_id=event.event_id, conversation_sid=event.conversation_sid, event_type=event.event_type.value,
-            occurred_at=event.occurred_at, redacted_at=datetime.now(UTC), fields_scanned=len(plan.texts),
-            chars_scanned=sum(len(t) for t in plan.texts.values()), media_count=event.media_count,
-            findings=tuple(audit_findings), engine=ENGINE_NAME, model_version=self.model_version,
-            config_version=self.config_version, latency_ms=round(latency_ms, 3), batch_size=batch_size,
+            event_id=event.event_id,
+            conversation_sid=event.conversation_sid,
+            event_type=event.event_type.value,
+            occurred_at=event.occurred_at,
+            redacted_at=datetime.now(UTC),
+            fields_scanned=len(plan.texts),
+            chars_scanned=sum(len(t) for t in plan.texts.values()),
+            media_count=event.media_count,
+            findings=tuple(audit_findings),
+            engine=ENGINE_NAME,
+            model_version=self.model_version,
+            config_version=self.config_version,
+            latency_ms=round(latency_ms, 3),
+            batch_size=batch_size,
         )
         return Redacted(out, audit)
 
@@ -221,14 +272,15 @@ class Redactor:
         try:
             flat = self._analyzer.analyze_batch(texts)
         except Exception as exc:  # noqa: BLE001 - isolate the culprit below, one event at a time
-            log.warning("batch analysis failed; retrying events one by one events=%d error=%s",
-                        len(events), type(exc).__name__)
+            log.warning(
+                "batch analysis failed; retrying events one by one events=%d error=%s", len(events), type(exc).__name__
+            )
             return [self._redact_alone(e, p) for e, p in zip(events, plans, strict=True)]
         per_event_ms = (time.perf_counter() - started) * 1000 / max(1, len(events))
         out: list[Redacted | RedactionError] = []
         position = 0
         for event, plan in zip(events, plans, strict=True):
-            found = dict(zip(plan.texts, flat[position:position + len(plan.texts)], strict=True))
+            found = dict(zip(plan.texts, flat[position : position + len(plan.texts)], strict=True))
             position += len(plan.texts)
             try:
                 out.append(self._apply(event, plan, found, per_event_ms, len(events)))

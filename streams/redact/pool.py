@@ -1,7 +1,12 @@
 """Redaction on every core: a process pool of redactors, each with its own spaCy model and cache.
 
 spaCy and the regex recognisers hold the GIL, so threads do not scale; processes do (one per core). With
-``processes = 1`` the work runs in a thread of the worker process and no pool is started.
+``processes = 1`` the work runs in a thread of the worker process and no pool is started; the default
+``processes = 0`` starts one process per usable core.
+
+Only raw record bytes go to a process and only outcomes (redacted events, audits, failure reasons) come back:
+the model and the cache never cross a process boundary. A batch is cut into one contiguous slice per process,
+so each process analyses its slice in one ``nlp.pipe`` call.
 """
 
 from __future__ import annotations
@@ -36,13 +41,19 @@ def _warm(_: int) -> bool:
 
 
 class RedactionPool:
-    """Splits a batch of raw records over ``processes`` redactor processes; outcomes keep the input order."""
+    """Splits a batch of raw records over ``processes`` redactor processes; outcomes keep the input order.
+
+    A process that dies (killed, out of memory) breaks the pool: :meth:`redact_records` then raises
+    ``BrokenProcessPool`` and the caller fails the batch closed and starts a new pool.
+    """
 
     def __init__(self, settings: RedactionSettings) -> None:
-        self._processes = settings.processes
+        self._processes = settings.analyzer_processes
         self._executor = ProcessPoolExecutor(
-            max_workers=self._processes, mp_context=multiprocessing.get_context("spawn"),
-            initializer=_init, initargs=(settings,),
+            max_workers=self._processes,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_init,
+            initargs=(settings,),
         )
 
     def warm_up(self) -> None:
@@ -51,7 +62,7 @@ class RedactionPool:
 
     def redact_records(self, records: Sequence[tuple[bytes | None, bytes]]) -> list:
         size = max(1, -(-len(records) // self._processes))
-        slices = [list(records[i:i + size]) for i in range(0, len(records), size)]
+        slices = [list(records[i : i + size]) for i in range(0, len(records), size)]
         outcomes: list = []
         for part in self._executor.map(_run, slices):
             outcomes.extend(part)

@@ -1,9 +1,20 @@
 """Which texts need spaCy's NER at all: the cheap test that lets most chat messages skip the model.
 
 A text made only of stop words and common chat words ("ok thanks", "yes please", "Can you help?") cannot name
-a person or a place, so it skips the model. Capitalisation is not used: spaCy tags lower-case names too. The
-rule is measured: ``bench/redaction_quality.py`` shows recall per entity against Presidio's default on the labelled
-corpus, and ``ner_prefilter = false`` turns the filter off.
+a person or a place, so it skips the model. Three exceptions keep the rule safe, each found by running the model
+over every common word in every case form in name/place frames (``tests/unit/streams/test_redact_prefilter.py``
+repeats that check):
+
+- *homographs*: common words that are also names or places ("us" → US, "will" → Will, "may" → May, "ty" → Ty)
+  are never common;
+- *all capitals*: a word of two or more capital letters is never common ("US", "OK" → Oklahoma, "IN", "CA");
+- *capitalised mid-sentence*: a common word with a capital initial counts as common only where a sentence
+  starts ("Thanks, Hello" goes to the model; "Hello, can you help?" does not).
+
+Lower case alone is no proof the other way: spaCy tags lower-case names ("hi its jonas murphy here") as PERSON,
+so any word that is not common sends the text to the model whatever its case. The rule is measured too:
+``bench/redaction_quality.py`` shows recall per entity against Presidio's default on the labelled corpus, and
+``ner_prefilter = false`` turns the filter off.
 """
 
 from __future__ import annotations
@@ -12,30 +23,126 @@ import re
 
 from spacy.lang.en.stop_words import STOP_WORDS
 
-__all__ = ["COMMON_WORDS", "needs_ner"]
+__all__ = ["COMMON_WORDS", "NAME_HOMOGRAPHS", "needs_ner"]
 
-_WORD = re.compile(r"[^\W\d_][\w'’-]*")
+_WORD = re.compile(r"[^\W\d_][\w'’‘-]*")
+#: A sentence starts at the beginning of the text, or after a ``.``/``!``/``?``/``…`` between two words.
+_SENTENCE_END = re.compile(r"[.!?…]")
 #: Words that start chat sentences but are never names or places on their own.
-_CHAT_WORDS = frozenset({
-    "hi", "hello", "hey", "thanks", "thank", "ok", "okay", "yes", "yeah", "yep", "nope", "sorry", "sure", "great",
-    "good", "morning", "afternoon", "evening", "order", "refund", "package", "help", "still", "just", "perfect",
-    "awesome", "cool", "bye", "welcome", "hmm", "dear", "let", "got", "need", "want", "tried", "nothing",
-    "anything", "also", "wait", "one", "appreciate", "done", "tracking", "cancel", "status", "update", "hold",
-    "right", "fine", "understood", "totally", "absolutely", "sounds", "lol", "pls", "plz", "thx", "ty", "np",
-    "is", "are", "it's", "that's", "there's", "what's", "i'm", "i've", "i'll", "i'd", "can't", "don't",
-    "doesn't", "won't", "didn't", "isn't", "it", "my", "no", "not", "any", "when", "where", "why", "how", "what",
-})
-COMMON_WORDS = frozenset(w.lower() for w in STOP_WORDS) | _CHAT_WORDS
+_CHAT_WORDS = frozenset(
+    {
+        "hi",
+        "hello",
+        "hey",
+        "thanks",
+        "thank",
+        "ok",
+        "okay",
+        "yes",
+        "yeah",
+        "yep",
+        "nope",
+        "sorry",
+        "sure",
+        "great",
+        "good",
+        "morning",
+        "afternoon",
+        "evening",
+        "order",
+        "refund",
+        "package",
+        "help",
+        "still",
+        "just",
+        "perfect",
+        "awesome",
+        "cool",
+        "bye",
+        "welcome",
+        "hmm",
+        "dear",
+        "let",
+        "got",
+        "need",
+        "want",
+        "tried",
+        "nothing",
+        "anything",
+        "also",
+        "wait",
+        "one",
+        "appreciate",
+        "done",
+        "tracking",
+        "cancel",
+        "status",
+        "update",
+        "hold",
+        "right",
+        "fine",
+        "understood",
+        "totally",
+        "absolutely",
+        "sounds",
+        "lol",
+        "pls",
+        "plz",
+        "thx",
+        "np",
+        "is",
+        "are",
+        "it's",
+        "that's",
+        "there's",
+        "what's",
+        "i'm",
+        "i've",
+        "i'll",
+        "i'd",
+        "can't",
+        "don't",
+        "doesn't",
+        "won't",
+        "didn't",
+        "isn't",
+        "it",
+        "my",
+        "no",
+        "not",
+        "any",
+        "when",
+        "where",
+        "why",
+        "how",
+        "what",
+    }
+)
+#: Common words that are also given names or places: a text holding one always goes to the model.
+NAME_HOMOGRAPHS = frozenset({"us", "will", "may", "ty", "ca"})
+COMMON_WORDS = (frozenset(w.lower() for w in STOP_WORDS) | _CHAT_WORDS) - NAME_HOMOGRAPHS
+_MIN_CAPS_LETTERS = 2
+
+
+def _is_common(word: str, sentence_start: bool) -> bool:
+    lowered = word.lower().replace("’", "'").replace("‘", "'")
+    if lowered not in COMMON_WORDS and lowered.split("'")[0] not in COMMON_WORDS:
+        return False
+    if lowered.split("'")[0] in NAME_HOMOGRAPHS:
+        return False
+    letters = [c for c in word if c.isalpha()]
+    if len(letters) >= _MIN_CAPS_LETTERS and all(c.isupper() for c in letters):
+        return False
+    # "I", "I'm", "I'll" are capitalised everywhere; other common words only where a sentence starts.
+    return word == lowered or lowered.split("'")[0] == "i" or sentence_start
 
 
 def needs_ner(text: str) -> bool:
-    """True unless every word of ``text`` is a common word (case-insensitive).
-
-    Case alone is no proof: spaCy tags lower-case names ("hi its jonas murphy here") as PERSON, so a word that
-    is not a stop word or a common chat word sends the text to the model whatever its case.
-    """
+    """True unless every word of ``text`` is a common word in a case form that cannot be a name or place."""
+    previous_end = 0
     for match in _WORD.finditer(text):
-        lowered = match.group().lower().replace("’", "'")
-        if lowered not in COMMON_WORDS and lowered.split("'")[0] not in COMMON_WORDS:
+        sentence_start = previous_end == 0 or bool(_SENTENCE_END.search(text, previous_end, match.start()))
+        if not _is_common(match.group(), sentence_start):
             return True
+        previous_end = match.end()
     return False

@@ -68,20 +68,28 @@ received AS (
 audited AS (SELECT DISTINCT event_id FROM redaction_audit),
 failed AS (SELECT DISTINCT event_id FROM redaction_failures WHERE event_id != '')
 """
-COVERAGE = "WITH " + _RECEIVED + """
+COVERAGE = (
+    "WITH "
+    + _RECEIVED
+    + """
 SELECT count() AS received,
        countIf(event_id IN audited) AS scanned,
        countIf(event_id NOT IN audited AND event_id IN failed) AS failed_closed,
        countIf(event_id NOT IN audited AND event_id NOT IN failed) AS missing
 FROM received
 """
-GAP = "WITH " + _RECEIVED + """
+)
+GAP = (
+    "WITH "
+    + _RECEIVED
+    + """
 SELECT event_id, conversation_sid, at, if(event_id IN failed, 'failed closed', 'missing') AS status
 FROM received
 WHERE event_id NOT IN audited
 ORDER BY at, event_id
 LIMIT {limit:UInt32}
 """
+)
 ENTITIES_OVER_TIME = """
 SELECT toStartOfInterval(occurred_at, toIntervalSecond({bucket_s:UInt32})) AS bucket,
        entity_type, count() AS entities, uniqExact(event_id) AS events
@@ -240,14 +248,22 @@ def _utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def build_report(client: Client, since: datetime, until: datetime, *, hourly_max_h: float, gap_limit: int,
-                 now: datetime | None = None) -> RedactionReport:
+def build_report(
+    client: Client,
+    since: datetime,
+    until: datetime,
+    *,
+    hourly_max_h: float,
+    gap_limit: int,
+    now: datetime | None = None,
+) -> RedactionReport:
     """Run every query for ``[since, until)`` and return plain data."""
     if since >= until:
         raise ReportInputError(f"--since ({since.isoformat()}) must be before --until ({until.isoformat()})")
     bucket_s = bucket_seconds(since, until, hourly_max_h=hourly_max_h)
     params: dict[str, object] = {
-        "since": since.astimezone(UTC).replace(tzinfo=None), "until": until.astimezone(UTC).replace(tzinfo=None),
+        "since": since.astimezone(UTC).replace(tzinfo=None),
+        "until": until.astimezone(UTC).replace(tzinfo=None),
     }
 
     def rows(sql: str, **extra: object) -> Sequence[Sequence[object]]:
@@ -256,26 +272,41 @@ def build_report(client: Client, since: datetime, until: datetime, *, hourly_max
     received, scanned, failed_closed, missing = rows(COVERAGE)[0]
     failed_total, without_id = rows(FAILED_TOTAL)[0]
     report = RedactionReport(
-        since=since, until=until, generated_at=now or datetime.now(UTC), bucket_s=bucket_s,
+        since=since,
+        until=until,
+        generated_at=now or datetime.now(UTC),
+        bucket_s=bucket_s,
         coverage=Coverage(int(received), int(scanned), int(failed_closed), int(missing)),
         gap=tuple(GapEvent(str(e), str(c), _utc(a), str(s)) for e, c, a, s in rows(GAP, limit=gap_limit)),
         gap_limit=gap_limit,
-        entities=tuple(EntityBucket(_utc(b), str(t), int(n), int(ev))
-                       for b, t, n, ev in rows(ENTITIES_OVER_TIME, bucket_s=bucket_s)),
-        failed_closed=int(failed_total), failed_without_id=int(without_id),
-        failure_reasons=tuple(FailureReason(str(r), int(n), _utc(f), _utc(la))
-                              for r, n, f, la in rows(FAILURE_REASONS)),
-        versions=tuple(VersionSpan(str(e), str(m), str(c), int(n), _utc(f), _utc(la))
-                       for e, m, c, n, f, la in rows(VERSIONS)),
+        entities=tuple(
+            EntityBucket(_utc(b), str(t), int(n), int(ev))
+            for b, t, n, ev in rows(ENTITIES_OVER_TIME, bucket_s=bucket_s)
+        ),
+        failed_closed=int(failed_total),
+        failed_without_id=int(without_id),
+        failure_reasons=tuple(
+            FailureReason(str(r), int(n), _utc(f), _utc(la)) for r, n, f, la in rows(FAILURE_REASONS)
+        ),
+        versions=tuple(
+            VersionSpan(str(e), str(m), str(c), int(n), _utc(f), _utc(la)) for e, m, c, n, f, la in rows(VERSIONS)
+        ),
     )
-    log.info("redaction report since=%s until=%s received=%d scanned=%d failed_closed=%d missing=%d",
-             since.isoformat(), until.isoformat(), report.coverage.received, report.coverage.scanned,
-             report.coverage.failed_closed, report.coverage.missing)
+    log.info(
+        "redaction report since=%s until=%s received=%d scanned=%d failed_closed=%d missing=%d",
+        since.isoformat(),
+        until.isoformat(),
+        report.coverage.received,
+        report.coverage.scanned,
+        report.coverage.failed_closed,
+        report.coverage.missing,
+    )
     return report
 
 
-def run_report(settings: Settings, *, since: str, until: str | None, fmt: str, output: Path | None,
-               gap_limit: int | None = None) -> int:
+def run_report(
+    settings: Settings, *, since: str, until: str | None, fmt: str, output: Path | None, gap_limit: int | None = None
+) -> int:
     """The command: parse the period (before touching ClickHouse), query, render, write.
 
     :returns: 0 when coverage is 100%, 1 when some received message was not scanned (so scripts can alert).
@@ -295,8 +326,9 @@ def run_report(settings: Settings, *, since: str, until: str | None, fmt: str, o
         raise ReportInputError(f"--gap-limit must be 0 or more, got {limit}")
     client = make_client(settings.clickhouse)
     try:
-        report = build_report(client, start, end, hourly_max_h=settings.redaction.report_hourly_max_h,
-                              gap_limit=limit, now=now)
+        report = build_report(
+            client, start, end, hourly_max_h=settings.redaction.report_hourly_max_h, gap_limit=limit, now=now
+        )
     except DatabaseError as exc:
         if "UNKNOWN_TABLE" not in str(exc):
             raise

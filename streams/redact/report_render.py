@@ -18,8 +18,20 @@ from streams.redact.report import RedactionReport
 __all__ = ["RENDERERS", "render_csv", "render_html", "render_md", "status_line"]
 
 #: Colours of entity types in the HTML chart, cycled in order of first appearance.
-_PALETTE = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7",
-            "#9c755f", "#bab0ac", "#1b9e77", "#7570b3")
+_PALETTE = (
+    "#4e79a7",
+    "#f28e2b",
+    "#e15759",
+    "#76b7b2",
+    "#59a14f",
+    "#edc948",
+    "#b07aa1",
+    "#ff9da7",
+    "#9c755f",
+    "#bab0ac",
+    "#1b9e77",
+    "#7570b3",
+)
 CSV_COLUMNS = ("section", "time", "name", "value", "events", "detail")
 
 
@@ -38,12 +50,15 @@ def status_line(report: RedactionReport) -> str:
         return f"COMPLETE: 100% of received messages were scanned ({c.scanned} of {c.received})."
     parts = []
     if c.failed_closed:
-        parts.append(f"{c.failed_closed} failed closed (held on the restricted dead-letter topic, "
-                     "never sent downstream)")
+        parts.append(
+            f"{c.failed_closed} failed closed (held on the restricted dead-letter topic, never sent downstream)"
+        )
     if c.missing:
         parts.append(f"{c.missing} missing (no audit row and no failure record: investigate)")
-    return (f"NOT 100%: {c.ratio:.2%} of received messages were scanned ({c.scanned} of {c.received}); "
-            f"{c.not_scanned} not scanned: " + "; ".join(parts) + ".")
+    return (
+        f"NOT 100%: {c.ratio:.2%} of received messages were scanned ({c.scanned} of {c.received}); "
+        f"{c.not_scanned} not scanned: " + "; ".join(parts) + "."
+    )
 
 
 def _md_cell(value: object) -> str:
@@ -66,43 +81,74 @@ def _entity_matrix(report: RedactionReport) -> tuple[list[str], list[datetime], 
 def render_md(report: RedactionReport) -> str:
     c = report.coverage
     out = [
-        "# Redaction coverage report", "",
-        f"Period: {_t(report.since)} to {_t(report.until)} (generated {_t(report.generated_at)})", "",
-        f"**{status_line(report)}**", "",
-        "## Coverage", "",
-        *_md_table(("metric", "value"), [
-            ("received (distinct events with text to scan)", c.received), ("scanned (audited)", c.scanned),
-            ("coverage", f"{c.ratio:.2%}"), ("not scanned: failed closed", c.failed_closed),
-            ("not scanned: missing", c.missing),
-        ]), "",
+        "# Redaction coverage report",
+        "",
+        f"Period: {_t(report.since)} to {_t(report.until)} (generated {_t(report.generated_at)})",
+        "",
+        f"**{status_line(report)}**",
+        "",
+        "## Coverage",
+        "",
+        *_md_table(
+            ("metric", "value"),
+            [
+                ("received (distinct events with text to scan)", c.received),
+                ("scanned (audited)", c.scanned),
+                ("coverage", f"{c.ratio:.2%}"),
+                ("not scanned: failed closed", c.failed_closed),
+                ("not scanned: missing", c.missing),
+            ],
+        ),
+        "",
     ]
     if report.gap:
         shown = f" (first {len(report.gap)} of {c.not_scanned})" if len(report.gap) < c.not_scanned else ""
-        out += [f"### Gap{shown}", "",
-                *_md_table(("event_id", "conversation_sid", "at", "status"),
-                           [(g.event_id, g.conversation_sid, _t(g.at), g.status) for g in report.gap]), ""]
+        out += [
+            f"### Gap{shown}",
+            "",
+            *_md_table(
+                ("event_id", "conversation_sid", "at", "status"),
+                [(g.event_id, g.conversation_sid, _t(g.at), g.status) for g in report.gap],
+            ),
+            "",
+        ]
     types, buckets, cells = _entity_matrix(report)
     out += [f"## Entities by type per {report.bucket_name}", ""]
     if types:
         totals = report.entity_totals()
-        out += _md_table((report.bucket_name, *types),
-                         [(_bucket(report, b), *(cells.get((b, t), 0) for t in types)) for b in buckets])
+        out += _md_table(
+            (report.bucket_name, *types),
+            [(_bucket(report, b), *(cells.get((b, t), 0) for t in types)) for b in buckets],
+        )
         out += ["| **total** | " + " | ".join(f"**{totals[t]}**" for t in types) + " |", ""]
     else:
         out += ["No entities found in the period.", ""]
-    out += ["## Fail-closed", "",
-            f"Distinct events that failed closed: **{report.failed_closed}**"
-            + (f" (+ {report.failed_without_id} undecodable records without an event id)"
-               if report.failed_without_id else ""), ""]
+    out += [
+        "## Fail-closed",
+        "",
+        f"Distinct events that failed closed: **{report.failed_closed}**"
+        + (
+            f" (+ {report.failed_without_id} undecodable records without an event id)"
+            if report.failed_without_id
+            else ""
+        ),
+        "",
+    ]
     if report.failure_reasons:
-        out += _md_table(("reason", "events", "first", "last"),
-                         [(r.reason, r.events, _t(r.first_at), _t(r.last_at)) for r in report.failure_reasons])
+        out += _md_table(
+            ("reason", "events", "first", "last"),
+            [(r.reason, r.events, _t(r.first_at), _t(r.last_at)) for r in report.failure_reasons],
+        )
         out.append("")
     out += ["## Config and model versions in force", ""]
     if report.versions:
-        out += _md_table(("engine", "model_version", "config_version", "events", "first", "last"),
-                         [(v.engine, v.model_version, v.config_version, v.events, _t(v.first_at), _t(v.last_at))
-                          for v in report.versions])
+        out += _md_table(
+            ("engine", "model_version", "config_version", "events", "first", "last"),
+            [
+                (v.engine, v.model_version, v.config_version, v.events, _t(v.first_at), _t(v.last_at))
+                for v in report.versions
+            ],
+        )
         out.append("")
     else:
         out += ["No audited events in the period.", ""]
@@ -115,12 +161,19 @@ def render_csv(report: RedactionReport) -> str:
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(CSV_COLUMNS)
     c = report.coverage
-    for name, value in (("since", _t(report.since)), ("until", _t(report.until)),
-                        ("bucket", report.bucket_name), ("received", c.received), ("scanned", c.scanned),
-                        ("coverage", f"{c.ratio:.6f}"), ("complete", str(c.complete).lower()),
-                        ("not_scanned_failed_closed", c.failed_closed), ("not_scanned_missing", c.missing),
-                        ("failed_closed_events", report.failed_closed),
-                        ("failed_without_event_id", report.failed_without_id)):
+    for name, value in (
+        ("since", _t(report.since)),
+        ("until", _t(report.until)),
+        ("bucket", report.bucket_name),
+        ("received", c.received),
+        ("scanned", c.scanned),
+        ("coverage", f"{c.ratio:.6f}"),
+        ("complete", str(c.complete).lower()),
+        ("not_scanned_failed_closed", c.failed_closed),
+        ("not_scanned_missing", c.missing),
+        ("failed_closed_events", report.failed_closed),
+        ("failed_without_event_id", report.failed_without_id),
+    ):
         w.writerow(("summary", "", name, value, "", ""))
     for g in report.gap:
         w.writerow(("gap", _t(g.at), g.event_id, "", "", f"status={g.status};conversation_sid={g.conversation_sid}"))
@@ -129,8 +182,16 @@ def render_csv(report: RedactionReport) -> str:
     for r in report.failure_reasons:
         w.writerow(("failures", _t(r.first_at), r.reason, r.events, r.events, f"last={_t(r.last_at)}"))
     for v in report.versions:
-        w.writerow(("versions", _t(v.first_at), v.config_version, v.events, v.events,
-                    f"engine={v.engine};model_version={v.model_version};last={_t(v.last_at)}"))
+        w.writerow(
+            (
+                "versions",
+                _t(v.first_at),
+                v.config_version,
+                v.events,
+                v.events,
+                f"engine={v.engine};model_version={v.model_version};last={_t(v.last_at)}",
+            )
+        )
     return buf.getvalue()
 
 
@@ -164,10 +225,13 @@ def _html_chart(report: RedactionReport) -> str:
         spans = "".join(
             f'<span style="width:{100 * cells[(b, t)] / peak:.2f}%;background:{colour[t]}" '
             f'title="{html.escape(t)}: {cells[(b, t)]}"></span>'
-            for t in types if cells.get((b, t))
+            for t in types
+            if cells.get((b, t))
         )
-        rows.append(f"<tr><td>{html.escape(_bucket(report, b))}</td>"
-                    f'<td style="width:70%"><div class="bar">{spans}</div></td><td>{total}</td></tr>')
+        rows.append(
+            f"<tr><td>{html.escape(_bucket(report, b))}</td>"
+            f'<td style="width:70%"><div class="bar">{spans}</div></td><td>{total}</td></tr>'
+        )
     return f'<p>{legend}</p><table class="chart"><tbody>{"".join(rows)}</tbody></table>'
 
 
@@ -176,43 +240,79 @@ def render_html(report: RedactionReport) -> str:
     types, buckets, cells = _entity_matrix(report)
     totals = report.entity_totals()
     parts = [
-        "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
-        "<title>cxpulse redaction coverage report</title>", f"<style>{_CSS}</style></head><body>",
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        "<title>cxpulse redaction coverage report</title>",
+        f"<style>{_CSS}</style></head><body>",
         "<h1>Redaction coverage report</h1>",
         f"<p>Period: {_t(report.since)} to {_t(report.until)} (generated {_t(report.generated_at)})</p>",
         f'<p class="status {"ok" if c.complete else "bad"}">{html.escape(status_line(report))}</p>',
         "<h2>Coverage</h2>",
-        _html_table(("metric", "value"), [
-            ("received (distinct events with text to scan)", c.received), ("scanned (audited)", c.scanned),
-            ("coverage", f"{c.ratio:.2%}"), ("not scanned: failed closed", c.failed_closed),
-            ("not scanned: missing", c.missing),
-        ]),
+        _html_table(
+            ("metric", "value"),
+            [
+                ("received (distinct events with text to scan)", c.received),
+                ("scanned (audited)", c.scanned),
+                ("coverage", f"{c.ratio:.2%}"),
+                ("not scanned: failed closed", c.failed_closed),
+                ("not scanned: missing", c.missing),
+            ],
+        ),
     ]
     if report.gap:
         shown = f" (first {len(report.gap)} of {c.not_scanned})" if len(report.gap) < c.not_scanned else ""
-        parts += [f"<h3>Gap{html.escape(shown)}</h3>",
-                  _html_table(("event_id", "conversation_sid", "at", "status"),
-                              [(g.event_id, g.conversation_sid, _t(g.at), g.status) for g in report.gap])]
+        parts += [
+            f"<h3>Gap{html.escape(shown)}</h3>",
+            _html_table(
+                ("event_id", "conversation_sid", "at", "status"),
+                [(g.event_id, g.conversation_sid, _t(g.at), g.status) for g in report.gap],
+            ),
+        ]
     parts += [f"<h2>Entities by type per {report.bucket_name}</h2>", _html_chart(report)]
     if types:
-        parts.append(_html_table(
-            (report.bucket_name, *types, "total"),
-            [(_bucket(report, b), *(cells.get((b, t), 0) for t in types), sum(cells.get((b, t), 0) for t in types))
-             for b in buckets] + [("total", *(totals[t] for t in types), sum(totals.values()))],
-        ))
-    parts += ["<h2>Fail-closed</h2>",
-              f"<p>Distinct events that failed closed: <strong>{report.failed_closed}</strong>"
-              + (f" (+ {report.failed_without_id} undecodable records without an event id)"
-                 if report.failed_without_id else "") + "</p>"]
+        parts.append(
+            _html_table(
+                (report.bucket_name, *types, "total"),
+                [
+                    (
+                        _bucket(report, b),
+                        *(cells.get((b, t), 0) for t in types),
+                        sum(cells.get((b, t), 0) for t in types),
+                    )
+                    for b in buckets
+                ]
+                + [("total", *(totals[t] for t in types), sum(totals.values()))],
+            )
+        )
+    parts += [
+        "<h2>Fail-closed</h2>",
+        f"<p>Distinct events that failed closed: <strong>{report.failed_closed}</strong>"
+        + (
+            f" (+ {report.failed_without_id} undecodable records without an event id)"
+            if report.failed_without_id
+            else ""
+        )
+        + "</p>",
+    ]
     if report.failure_reasons:
-        parts.append(_html_table(("reason", "events", "first", "last"),
-                                 [(r.reason, r.events, _t(r.first_at), _t(r.last_at))
-                                  for r in report.failure_reasons]))
+        parts.append(
+            _html_table(
+                ("reason", "events", "first", "last"),
+                [(r.reason, r.events, _t(r.first_at), _t(r.last_at)) for r in report.failure_reasons],
+            )
+        )
     parts.append("<h2>Config and model versions in force</h2>")
-    parts.append(_html_table(("engine", "model_version", "config_version", "events", "first", "last"),
-                             [(v.engine, v.model_version, v.config_version, v.events, _t(v.first_at),
-                               _t(v.last_at)) for v in report.versions])
-                 if report.versions else "<p>No audited events in the period.</p>")
+    parts.append(
+        _html_table(
+            ("engine", "model_version", "config_version", "events", "first", "last"),
+            [
+                (v.engine, v.model_version, v.config_version, v.events, _t(v.first_at), _t(v.last_at))
+                for v in report.versions
+            ],
+        )
+        if report.versions
+        else "<p>No audited events in the period.</p>"
+    )
     parts.append("</body></html>\n")
     return "\n".join(parts)
 

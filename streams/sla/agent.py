@@ -4,9 +4,10 @@
   ConversationSid, co-partitioned with the source topic), publishes the facts that changed, and acknowledges
   the event only after Kafka acknowledged those facts. A duplicate (a replay after a crash) re-publishes the
   conversation's current facts, because the first delivery's output may have been lost.
-* The timer (``sla.timer_interval_s``, at most 1 s) turns the latest live view of every conversation this
-  worker owns into a status (awaiting / breaching / …) by the wall clock and publishes changes, so a breach
-  shows up with no further event (faust #250).
+* The timer (``sla.timer_interval_s``, at most 1 s) turns the live view of the conversations that changed or
+  are due (:class:`~streams.sla.board.LiveBoard`: an index, not a scan) into a status (awaiting / breaching /
+  …) by the wall clock and publishes changes, so a breach shows up with no further event (faust #250).
+* Closed conversations leave the state table ``sla.evict_closed_after_s`` after their close (tombstones).
 * Sinks store ``cx.sla.responses`` → ``responses``, ``cx.sla.conversations`` → ``sla_conversations`` and
   ``cx.sla.live`` → ``sla_live`` through :func:`sinks.agent.register_table_sink`.
 """
@@ -26,12 +27,13 @@ from schemas.events import ConversationEvent, EventType
 from sinks.agent import register_table_sink
 from streams.sla import window_agent
 from streams.sla.acks import AckAfterDelivery
+from streams.sla.board import LiveBoard
+from streams.sla.cache import StateCache
 from streams.sla.config import SlaConfig
 from streams.sla.facts import ConversationFact, Fact
-from streams.sla.live import CLOSED, LiveRow, live_row
 from streams.sla.rows import conversation_tables, live_tables, response_tables
-from streams.sla.state import ConversationState, LiveView, apply, current_facts, derive
-from streams.sla.windows import WindowInput, from_fact, opened
+from streams.sla.state import ConversationState, LiveView, apply, current_facts
+from streams.sla.windows import WindowInput, from_fact, opened, wait
 from streams.topics import Topics
 
 __all__ = ["TABLE_NAME", "register", "source_topic"]
@@ -46,35 +48,20 @@ def source_topic(topics: Topics) -> Any:
     return topics.validated
 
 
-class _LiveBoard:
-    """This worker's latest live view per conversation and the last status it published for each.
-
-    Not durable on purpose: after a restart or rebalance it is rebuilt from the table, and every status is
-    published once again (the ``sla_live`` table keeps the latest row per conversation, so that is harmless).
-    """
-
-    def __init__(self) -> None:
-        self.views: dict[str, LiveView] = {}
-        self.published: dict[str, tuple[str, float | None]] = {}
-        self.owned: frozenset[int] | None = None
-
-    def due(self, now: float, cfg: SlaConfig) -> list[LiveRow]:
-        rows: list[LiveRow] = []
-        for sid, view in list(self.views.items()):
-            row = live_row(view, now, cfg)
-            if self.published.get(sid) != row.change_key:
-                rows.append(row)
-        return rows
-
-    def mark(self, row: LiveRow) -> None:
-        self.published[row.conversation_sid] = row.change_key
-        if row.status == CLOSED:  # final: stop watching it
-            self.views.pop(row.conversation_sid, None)
-            self.published.pop(row.conversation_sid, None)
-
-
 def _owned_partitions(app: Any, topic_name: str) -> frozenset[int]:
     return frozenset(tp.partition for tp in app.assignor.assigned_actives() if tp.topic == topic_name)
+
+
+#: Work units between two yields to the event loop (table entries decoded, rows sent), so the SLA stage never
+#: holds the loop for long when other stages share the worker.
+_YIELD_EVERY = 200
+
+
+def _stored_view(sid: str, stored: dict[str, Any], cfg: SlaConfig) -> LiveView:
+    """A stored state's live view; from its checkpoint without decoding the timeline when it has one."""
+    if stored.get("walk") is not None:
+        return ConversationState(conversation_sid=sid, walk=stored["walk"]).live(cfg)
+    return ConversationState.from_json(stored).live(cfg)
 
 
 def register(app: Any, settings: Settings, topics: Topics) -> None:
@@ -83,18 +70,37 @@ def register(app: Any, settings: Settings, topics: Topics) -> None:
     source = source_topic(topics)
     # JSON keys and values (faust's table default); same partition count as the source: co-partitioned.
     table = app.Table(TABLE_NAME, default=None, partitions=settings.kafka.partitions)
-    board = _LiveBoard()
+    board = LiveBoard(cfg)
+    cache = StateCache(cfg.sla.state_cache_size)
 
     async def publish(facts: list[Fact], extra_inputs: list[WindowInput]) -> list[Any]:
         deliveries = []
         for fact in facts:
             topic = topics.sla_conversations if isinstance(fact, ConversationFact) else topics.sla_responses
-            deliveries.append(await topic.send(key=fact.conversation_sid.encode(),
-                                               value=json.dumps(fact.to_dict()).encode()))
+            deliveries.append(
+                await topic.send(key=fact.conversation_sid.encode(), value=json.dumps(fact.to_dict()).encode())
+            )
         for item in [*extra_inputs, *(from_fact(f) for f in facts)]:
-            deliveries.append(await topics.sla_window_inputs.send(key=item.key.encode(),
-                                                                  value=json.dumps(item.to_dict()).encode()))
+            deliveries.append(
+                await topics.sla_window_inputs.send(key=item.key.encode(), value=json.dumps(item.to_dict()).encode())
+            )
         return deliveries
+
+    def evict(partition: int) -> None:
+        """Delete closed conversations of ``partition`` whose time is up (a tombstone in the changelog).
+
+        Runs while an event of that partition is processed: faust writes a key's tombstone to the changelog
+        partition of the current event. The stored state is re-checked: it must still be closed that long ago.
+        """
+        now = time.time()
+        for sid in board.evictable(partition, now, cfg.sla.evict_max_per_event):
+            stored = table.get(sid)
+            closed_at = ((stored or {}).get("walk") or {}).get("closed_at")
+            if stored and closed_at is not None and closed_at + cfg.sla.evict_closed_after_s <= now:
+                del table[sid]
+                cache.forget(sid)
+                board.forget(sid)
+                log.debug("sla state evicted conversation=%s", sid)
 
     @app.agent(source, name=f"{settings.worker.app_id}.sla")
     async def sla(stream: Any) -> None:
@@ -106,25 +112,44 @@ def register(app: Any, settings: Settings, topics: Topics) -> None:
                 log.error("unparsable event skipped by sla: %d validation errors", exc.error_count())
                 await stream.ack(record)
                 continue
-            stored = table.get(event.conversation_sid)
-            state = ConversationState.from_json(stored) if stored else None
-            result = apply(state, event, cfg, partition=record.message.partition)
+            sid = event.conversation_sid
+            partition = record.message.partition
+            state = cache.load(sid, table.get(sid))
+            result = apply(state, event, cfg, partition=partition)
             if result.duplicate:
                 facts = current_facts(result.state, cfg)
-                log.info("sla replayed duplicate conversation=%s facts=%d", event.conversation_sid, len(facts))
+                log.info("sla replayed duplicate conversation=%s facts=%d", sid, len(facts))
             else:
                 facts = result.facts
                 if result.live is not None:  # the event joined the timeline (ignored kinds change nothing)
-                    table[event.conversation_sid] = result.state.to_json()
+                    table[sid] = cache.store(sid, result.state)
             markers = []
+            live_now = result.live
             if event.event_type is EventType.CONVERSATION_ADDED and result.state.timeline:
-                live_now = derive(result.state, cfg).live
-                markers.append(opened(event.conversation_sid, live_now.channel, live_now.queue,
-                                      event.occurred_at.timestamp()))
+                live_now = live_now or result.state.live(cfg)
+                markers.append(opened(sid, live_now.channel, live_now.queue, event.occurred_at.timestamp()))
+            if result.wait_changed or (result.duplicate and result.state.timeline):
+                # A duplicate re-announces the current wait: its first delivery may have been lost (the windows
+                # ignore a version they already have).
+                live_now = live_now or result.state.live(cfg)
+                markers.append(
+                    wait(sid, live_now.channel, live_now.queue, result.state.wait_announced, result.state.seq)
+                )
             deliveries = await publish(facts, markers)
             if result.live is not None:
-                board.views[event.conversation_sid] = result.live
+                board.update(result.live, partition)
+            evict(partition)
             await acks.submit(record, deliveries)
+
+    async def rebuild(owned: frozenset[int]) -> None:
+        """Refill the board from the recovered table (first tick, restart, rebalance), yielding as it goes."""
+        board.reset(owned)
+        for n, (sid, stored) in enumerate(list(table.items()), start=1):
+            if stored and stored.get("partition") in owned:
+                board.update(_stored_view(sid, stored, cfg), stored.get("partition"))
+            if n % _YIELD_EVERY == 0:
+                await asyncio.sleep(0)
+        log.info("sla live board rebuilt partitions=%s conversations=%d", sorted(owned), len(board.views))
 
     @app.timer(cfg.sla.timer_interval_s, name=f"{settings.worker.app_id}.sla.live")
     async def live() -> None:
@@ -132,27 +157,30 @@ def register(app: Any, settings: Settings, topics: Topics) -> None:
             return  # the table is still being restored from its changelog
         owned = _owned_partitions(app, source.get_topic_name())
         if owned != board.owned:  # first tick, restart or rebalance: rebuild from the recovered table
-            board.views = {
-                sid: derive(s, cfg).live
-                for sid, s in ((k, ConversationState.from_json(v)) for k, v in list(table.items()) if v)
-                if s.partition in owned
-            }
-            board.published.clear()
-            board.owned = owned
-            log.info("sla live board rebuilt partitions=%s conversations=%d", sorted(owned), len(board.views))
-        rows = board.due(time.time(), cfg)
+            await rebuild(owned)
+        rows = board.due(time.time())
         if not rows:
             return
-        deliveries = [
-            await topics.sla_live.send(key=r.conversation_sid.encode(), value=json.dumps(r.to_dict()).encode())
-            for r in rows
-        ]
-        await asyncio.gather(*deliveries)
-        for row in rows:
-            board.mark(row)
+        deliveries = []
+        for n, row in enumerate(rows, start=1):
+            deliveries.append(
+                await topics.sla_live.send(key=row.conversation_sid.encode(), value=json.dumps(row.to_dict()).encode())
+            )
+            if n % _YIELD_EVERY == 0:
+                await asyncio.sleep(0)
+        try:
+            await asyncio.gather(*deliveries)
+        except Exception as exc:  # noqa: BLE001 - evaluated again next tick; sla_live keeps the latest row
+            log.error("live rows not delivered; retried next tick error=%s", type(exc).__name__)
+            board.retry(rows)
+            return
+        board.mark(rows)
+        if board.pending:
+            log.debug("sla live timer capped rows=%d pending=%d", len(rows), board.pending)
 
     register_table_sink(app, settings, topic=topics.sla_responses, name="sla-responses", build_rows=response_tables)
-    register_table_sink(app, settings, topic=topics.sla_conversations, name="sla-conversations",
-                        build_rows=conversation_tables)
+    register_table_sink(
+        app, settings, topic=topics.sla_conversations, name="sla-conversations", build_rows=conversation_tables
+    )
     register_table_sink(app, settings, topic=topics.sla_live, name="sla-live", build_rows=live_tables)
     window_agent.register(app, settings, topics)

@@ -8,8 +8,7 @@ on the wire.
 from __future__ import annotations
 
 import hashlib
-import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any
 
@@ -118,8 +117,16 @@ class ConversationFact:
 Fact = ResponseFact | ConversationFact
 
 
+_DIGEST_FIELDS = {
+    cls: tuple(f.name for f in fields(cls) if f.name != "version") for cls in (ResponseFact, ConversationFact)
+}
+
+
 def digest(fact: Fact) -> str:
-    """A fingerprint of a fact's content without its version: unchanged facts are not re-published."""
-    data = fact.to_dict()
-    data.pop("version", None)
-    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    """A fingerprint of a fact's content without its version: unchanged facts are not re-published.
+
+    ``repr`` of the field values, not JSON: it is computed for every fact an event touches, and float and
+    string reprs are stable across processes, which is all a stored fingerprint needs.
+    """
+    values = tuple(getattr(fact, name) for name in _DIGEST_FIELDS[type(fact)])
+    return hashlib.blake2b(repr(values).encode(), digest_size=8).hexdigest()

@@ -7,6 +7,7 @@ publishes a row only when the status changes (``awaiting`` → ``breaching`` hap
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -14,7 +15,17 @@ from streams.sla.config import SlaConfig
 from streams.sla.facts import iso
 from streams.sla.state import LiveView
 
-__all__ = ["AWAITING", "BREACHING", "CLOSED", "IDLE", "IDLE_ABANDONED", "LiveRow", "live_row", "live_status"]
+__all__ = [
+    "AWAITING",
+    "BREACHING",
+    "CLOSED",
+    "IDLE",
+    "IDLE_ABANDONED",
+    "LiveRow",
+    "live_row",
+    "live_status",
+    "next_change",
+]
 
 AWAITING = "awaiting"
 BREACHING = "breaching"
@@ -57,15 +68,39 @@ def live_status(view: LiveView, now: float, cfg: SlaConfig) -> str:
     quiet_s = now - (view.last_activity if view.last_activity is not None else view.awaiting_since)
     if view.awaiting_first and quiet_s >= cfg.sla.inactivity_abandon_s:
         return IDLE_ABANDONED
-    return BREACHING if now - view.awaiting_since > view.threshold_s else AWAITING
+    return BREACHING if view.breach_at is not None and now > view.breach_at else AWAITING
+
+
+def next_change(view: LiveView, now: float, cfg: SlaConfig) -> float | None:
+    """The earliest wall-clock time after ``now`` at which :func:`live_status` of ``view`` can change with no
+    new event (a breach, an idle abandonment); None when only an event can change it.
+
+    This is what lets the timer look only at conversations that are due instead of all of them every tick.
+    """
+    if view.state == CLOSED or view.awaiting_since is None:
+        return None
+    candidates: list[float] = []
+    if view.breach_at is not None and view.breach_at >= now:
+        candidates.append(math.nextafter(view.breach_at, math.inf))  # breaching is "later than" breach_at
+    if view.awaiting_first:
+        quiet_from = view.last_activity if view.last_activity is not None else view.awaiting_since
+        idle_at = quiet_from + cfg.sla.inactivity_abandon_s
+        if idle_at > now:
+            candidates.append(idle_at)
+    return min(candidates) if candidates else None
 
 
 def live_row(view: LiveView, now: float, cfg: SlaConfig) -> LiveRow:
     """The conversation's live row at wall-clock time ``now`` (epoch seconds)."""
     since = view.awaiting_since
     return LiveRow(
-        conversation_sid=view.conversation_sid, channel=view.channel, queue=view.queue,
-        status=live_status(view, now, cfg), awaiting_since=since, threshold_s=view.threshold_s,
-        breach_at=None if since is None else since + view.threshold_s, last_activity=view.last_activity,
+        conversation_sid=view.conversation_sid,
+        channel=view.channel,
+        queue=view.queue,
+        status=live_status(view, now, cfg),
+        awaiting_since=since,
+        threshold_s=view.threshold_s,
+        breach_at=view.breach_at if since is not None else None,
+        last_activity=view.last_activity,
         emitted_at=now,
     )

@@ -1,10 +1,18 @@
-"""Per-conversation SLA state and the pure function that applies one event to it.
+"""Per-conversation SLA state and the function that applies one event to it.
 
-Why a timeline and a replay instead of a running counter: events arrive at least once and, from Event Streams,
-out of order. The state keeps the few facts of each relevant event (time, kind, role, author, index) in
-event-time order, keyed by event id; :func:`derive` replays that timeline from the start. So a duplicate is a
-no-op by construction, a late event lands in its place and corrects the facts it touches, and the result
+Why a timeline and a replay instead of only a running counter: events arrive at least once and, from Event
+Streams, out of order. The state keeps the few facts of each relevant event (time, kind, role, author, index)
+in event-time order, keyed by event id; :func:`derive` replays that timeline from the start. So a duplicate is
+a no-op by construction, a late event lands in its place and corrects the facts it touches, and the result
 depends only on the *set* of events seen, never on their arrival order (property-tested).
+
+Why also a checkpoint: replaying the whole timeline for every event costs O(events in the conversation) per
+event. Almost every event arrives in order (it sorts after the whole timeline), and then the replay's result
+is the previous replay's end state plus one step. The state therefore keeps ``walk``, the replay's end state
+(counters, the open customer run, the mode; no facts, nothing personal); an in-order event resumes from it
+and only the facts that step produced are fingerprinted. An out-of-order event, a removal, a late
+``conversation.added`` or a missing checkpoint falls back to the full replay, which rewrites the checkpoint.
+Both paths end in the same checkpoint (property-tested), so the facts never depend on which path ran.
 
 Response facts that change are re-published with a higher ``version``; a fact that no longer exists (a late
 agent reply now answers that run earlier) is re-published as ``retracted``. Delivery receipts and
@@ -16,7 +24,7 @@ from __future__ import annotations
 import bisect
 import logging
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from schemas.events import AuthorRole, ConversationEvent, EventType
 from streams.sla.config import SlaConfig
@@ -32,11 +40,16 @@ _UNKNOWN_CHANNEL = "unknown"
 _INACTIVE, _CLOSED, _ACTIVE = "inactive", "closed", "active"
 #: Modes of a conversation: nobody but the customer yet, a bot serving, a human (or hand-off) serving.
 _OPEN, _BOT, _HUMAN = "open", "bot", "human"
+#: Entry kinds an in-order event may have and still resume from the checkpoint: ``added`` sets the channel,
+#: queue and creation time of everything before it, ``removed`` erases an earlier message; both replay.
+_RESUMABLE = frozenset({"participant", "message", "state"})
 
 
-@dataclass(frozen=True, order=True)
-class Entry:
-    """One relevant event, reduced to what the metrics need (no body, no attributes: nothing personal)."""
+class Entry(NamedTuple):
+    """One relevant event, reduced to what the metrics need (no body, no attributes: nothing personal).
+
+    A tuple so that ordering is event time, then rank, then index, then id, and (de)serialising is cheap.
+    """
 
     ts: float
     rank: int
@@ -52,12 +65,11 @@ class Entry:
     queue: str = ""
 
     def to_list(self) -> list[Any]:
-        return [self.ts, self.rank, self.index, self.event_id, self.kind, self.role, self.author,
-                self.message_sid, self.state_to, self.handoff, self.channel, self.queue]
+        return list(self)
 
     @classmethod
     def from_list(cls, data: list[Any]) -> Entry:
-        return cls(*data)
+        return cls._make(data)
 
 
 @dataclass
@@ -68,6 +80,7 @@ class ConversationState:
     :param emitted: fact id → content digest of what was last published (to publish only changes).
     :param seq: how many distinct events were applied; the ``version`` of facts published now.
     :param partition: source partition, so a worker's live timer looks only at conversations it owns.
+    :param walk: the replay's end state (see the module docstring); None until the first replay.
     """
 
     conversation_sid: str
@@ -75,33 +88,63 @@ class ConversationState:
     emitted: dict[str, str] = field(default_factory=dict)
     seq: int = 0
     partition: int | None = None
+    walk: dict[str, Any] | None = None
+    #: Start of the open wait last announced to the windows (None: none open), so a change is announced once.
+    wait_announced: float | None = None
+    #: The timeline's event ids, built on first use (kept in step by :func:`apply`); not stored.
+    _ids: set[str] | None = field(default=None, init=False, repr=False, compare=False)
 
     def applied(self, event_id: str) -> bool:
-        return any(e.event_id == event_id for e in self.timeline)
+        if self._ids is None:
+            self._ids = {e.event_id for e in self.timeline}
+        return event_id in self._ids
+
+    def _timeline_changed(self) -> None:
+        self._ids = None
 
     def to_json(self) -> dict[str, Any]:
         return {
             "conversation_sid": self.conversation_sid,
-            "timeline": [e.to_list() for e in self.timeline],
+            "timeline": list(map(list, self.timeline)),
             "emitted": self.emitted,
             "seq": self.seq,
             "partition": self.partition,
+            "walk": self.walk,
+            "wait_announced": self.wait_announced,
         }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ConversationState:
+        make = Entry._make
         return cls(
             conversation_sid=data["conversation_sid"],
-            timeline=[Entry.from_list(e) for e in data["timeline"]],
+            timeline=[make(e) for e in data["timeline"]],
             emitted=dict(data["emitted"]),
             seq=int(data["seq"]),
             partition=data.get("partition"),
+            walk=data.get("walk"),
+            wait_announced=data.get("wait_announced"),
         )
+
+    def live(self, cfg: SlaConfig) -> LiveView:
+        """The live view, from the checkpoint when there is one (O(1)), else by a replay."""
+        if self.walk is not None:
+            return _Walk.resume(self, cfg).live()
+        return derive(self, cfg).live
+
+    @property
+    def closed_at(self) -> float | None:
+        """Event time of the close, from the checkpoint (None: open, or not replayed yet)."""
+        return None if self.walk is None else self.walk["closed_at"]
 
 
 @dataclass(frozen=True)
 class LiveView:
-    """What the wall-clock timer needs: is a customer waiting for a human now, since when, and how long quiet."""
+    """What the wall-clock timer needs: is a customer waiting for a human now, since when, and how long quiet.
+
+    ``breach_at`` is when the wait crosses its threshold (in business time when business hours apply), so
+    the timer compares two numbers instead of computing calendars on every tick.
+    """
 
     conversation_sid: str
     channel: str
@@ -111,6 +154,9 @@ class LiveView:
     awaiting_since: float | None
     awaiting_first: bool
     last_activity: float | None
+    breach_at: float | None = None
+    #: Event time of the close (None while open): when the state may be evicted.
+    closed_at: float | None = None
 
 
 @dataclass(frozen=True)
@@ -130,6 +176,10 @@ class Applied:
     duplicate: bool
     #: The live view after the event (None when the event was ignored or a duplicate).
     live: LiveView | None = None
+    #: Whether the event resumed from the checkpoint (True) or replayed the timeline (False).
+    incremental: bool = False
+    #: The open wait started, moved or ended: announce ``state.wait_announced`` to the windows.
+    wait_changed: bool = False
 
 
 def _entry(event: ConversationEvent, cfg: SlaConfig) -> Entry | None:
@@ -141,13 +191,25 @@ def _entry(event: ConversationEvent, cfg: SlaConfig) -> Entry | None:
     if t is EventType.CONVERSATION_ADDED:
         return Entry(rank=_RANK["added"], kind="added", channel=event.channel, queue=event.queue or "", **base)
     if t in (EventType.PARTICIPANT_ADDED, EventType.PARTICIPANT_UPDATED):
-        return Entry(rank=_RANK["participant"], kind="participant", role=event.author_role.value,
-                     author=event.author or "", **base)
+        return Entry(
+            rank=_RANK["participant"],
+            kind="participant",
+            role=event.author_role.value,
+            author=event.author or "",
+            **base,
+        )
     if t is EventType.MESSAGE_ADDED:
         handoff = bool(event.attributes.get(cfg.sla.handoff_attribute))
-        return Entry(rank=_RANK["message"], kind="message", role=event.author_role.value, author=event.author or "",
-                     message_sid=event.message_sid or event.event_id, handoff=handoff, channel=event.channel,
-                     **base)
+        return Entry(
+            rank=_RANK["message"],
+            kind="message",
+            role=event.author_role.value,
+            author=event.author or "",
+            message_sid=event.message_sid or event.event_id,
+            handoff=handoff,
+            channel=event.channel,
+            **base,
+        )
     if t is EventType.MESSAGE_REMOVED:
         return Entry(rank=_RANK["removed"], kind="removed", message_sid=event.message_sid or "", **base)
     if t is EventType.CONVERSATION_STATE_UPDATED and event.state_to:
@@ -157,22 +219,48 @@ def _entry(event: ConversationEvent, cfg: SlaConfig) -> Entry | None:
     return None
 
 
-class _Walk:
-    """One pass over a timeline in event-time order, accumulating facts (see docs/sla.md for the rules)."""
+#: The walk's scalar fields saved in a checkpoint (plus run_start, removed, counts, agents below).
+_SCALARS = (
+    "channel",
+    "queue",
+    "created_at",
+    "has_added",
+    "has_customer",
+    "state",
+    "mode",
+    "segment",
+    "first_done",
+    "run_messages",
+    "inactive_at",
+    "closed_at",
+    "reopens",
+    "unanswered_at_close",
+    "last_activity",
+    "answered",
+    "breaches",
+    "abandoned_waits",
+    "short_abandons",
+    "long_abandons",
+    "first_response_s",
+)
 
-    def __init__(self, state: ConversationState, cfg: SlaConfig) -> None:
-        self.sid = state.conversation_sid
+
+class _Walk:
+    """One pass over a timeline in event-time order, accumulating facts (see docs/sla.md for the rules).
+
+    Aggregates are running counters (not derived from the list of facts), so a checkpoint is small and a
+    resumed walk can produce the conversation fact without the earlier response facts.
+    """
+
+    def __init__(self, sid: str, cfg: SlaConfig) -> None:
+        self.sid = sid
         self.cfg = cfg
-        timeline = state.timeline
-        added = next((e for e in timeline if e.kind == "added"), None)
-        first_customer = next((e for e in timeline if e.kind == "message" and e.role == AuthorRole.CUSTOMER), None)
-        # The conversation's channel: from conversation.added; agent messages say "chat" even on SMS.
-        self.channel = (added.channel if added else "") or (first_customer.channel if first_customer else "")
-        self.channel = self.channel or _UNKNOWN_CHANNEL
-        self.queue = added.queue if added else ""
-        self.threshold = cfg.threshold_s(self.channel, self.queue)
-        self.created_at = added.ts if added else (timeline[0].ts if timeline else 0.0)
-        self.removed = {e.message_sid for e in timeline if e.kind == "removed" and e.message_sid}
+        self.channel = _UNKNOWN_CHANNEL
+        self.queue = ""
+        self.created_at = 0.0
+        self.has_added = False
+        self.has_customer = False
+        self.removed: set[str] = set()
         self.responses: list[ResponseFact] = []
         self.state = _ACTIVE
         self.mode = _OPEN
@@ -187,16 +275,76 @@ class _Walk:
         self.counts = {"customer": 0, "agent": 0, "bot": 0, "other": 0}
         self.agents: set[str] = set()
         self.last_activity: float | None = None
+        self.answered = self.breaches = self.abandoned_waits = self.short_abandons = self.long_abandons = 0
+        self.first_response_s: float | None = None
+
+    @classmethod
+    def fresh(cls, state: ConversationState, cfg: SlaConfig) -> _Walk:
+        """A walk about to replay ``state.timeline`` from its start (the preamble reads the whole timeline)."""
+        walk = cls(state.conversation_sid, cfg)
+        timeline = state.timeline
+        added = next((e for e in timeline if e.kind == "added"), None)
+        first_customer = next((e for e in timeline if e.kind == "message" and e.role == AuthorRole.CUSTOMER), None)
+        # The conversation's channel: from conversation.added; agent messages say "chat" even on SMS.
+        channel = (added.channel if added else "") or (first_customer.channel if first_customer else "")
+        walk.channel = channel or _UNKNOWN_CHANNEL
+        walk.queue = added.queue if added else ""
+        walk.has_added, walk.has_customer = added is not None, first_customer is not None
+        walk.created_at = added.ts if added else (timeline[0].ts if timeline else 0.0)
+        walk.removed = {e.message_sid for e in timeline if e.kind == "removed" and e.message_sid}
+        return walk
+
+    @classmethod
+    def resume(cls, state: ConversationState, cfg: SlaConfig) -> _Walk:
+        """The walk at the end of the timeline, from the checkpoint (no facts: those were published)."""
+        assert state.walk is not None
+        data = state.walk
+        walk = cls(state.conversation_sid, cfg)
+        for name in _SCALARS:
+            setattr(walk, name, data[name])
+        walk.removed = set(data["removed"])
+        walk.counts = dict(data["counts"])
+        walk.agents = set(data["agents"])
+        walk.run_start = Entry._make(data["run_start"]) if data["run_start"] is not None else None
+        return walk
+
+    def checkpoint(self) -> dict[str, Any]:
+        data = {name: getattr(self, name) for name in _SCALARS}
+        data["removed"] = sorted(self.removed)
+        data["counts"] = dict(self.counts)
+        data["agents"] = sorted(self.agents)
+        data["run_start"] = list(self.run_start) if self.run_start is not None else None
+        return data
+
+    def resumable(self, entry: Entry) -> bool:
+        """Whether stepping ``entry`` after the checkpoint equals replaying the timeline with it at the end."""
+        if entry.kind not in _RESUMABLE:
+            return False
+        # The first customer message names the channel when conversation.added is missing: that renames
+        # every earlier fact, so replay.
+        return not (
+            entry.kind == "message"
+            and entry.role == AuthorRole.CUSTOMER
+            and not self.has_added
+            and not self.has_customer
+        )
+
+    @property
+    def threshold(self) -> float:
+        return self.cfg.threshold_s(self.channel, self.queue)
 
     def awaiting_human(self) -> bool:
         return self.run_start is not None and self.mode in (_OPEN, _HUMAN)
 
     def run(self, timeline: list[Entry]) -> _Walk:
         for entry in timeline:
-            if self.closed_at is not None and entry.kind == "state":
-                continue  # closed is final in Twilio: later state events are noise
-            getattr(self, f"_on_{entry.kind}")(entry)
+            self.step(entry)
         return self
+
+    def step(self, entry: Entry) -> None:
+        if self.closed_at is not None and entry.kind == "state":
+            return  # closed is final in Twilio: later state events are noise
+        getattr(self, f"_on_{entry.kind}")(entry)
 
     def _on_added(self, entry: Entry) -> None:
         self.last_activity = max(self.last_activity or entry.ts, entry.ts)
@@ -211,10 +359,12 @@ class _Walk:
             self.mode = _HUMAN
 
     def _on_message(self, entry: Entry) -> None:
+        role = entry.role
+        if role == AuthorRole.CUSTOMER:
+            self.has_customer = True  # as the replay's preamble counts it: removed or not
         if entry.message_sid in self.removed:
             return
         self.last_activity = max(self.last_activity or entry.ts, entry.ts)
-        role = entry.role
         self.counts[role if role in self.counts else "other"] += 1
         if self.closed_at is not None:
             return
@@ -257,54 +407,91 @@ class _Walk:
 
     def _end_wait(self, entry: Entry, outcome: str, *, agent: str, prefix: str) -> None:
         assert self.run_start is not None
-        wait = round(entry.ts - self.run_start.ts, 3)
+        start = self.run_start.ts
+        # Response time counts business time only when business hours apply (else the calendar wait).
+        wait = round(self.cfg.business_seconds(self.channel, self.queue, start, entry.ts), 3)
+        threshold = self.threshold
         answered = outcome == ANSWERED
-        self.responses.append(ResponseFact(
+        fact = ResponseFact(
             response_id=f"{self.sid}:{prefix}:{entry.event_id}",
-            conversation_sid=self.sid, channel=self.channel, queue=self.queue, outcome=outcome, agent=agent,
-            customer_at=self.run_start.ts, reply_at=entry.ts, response_s=wait, threshold_s=self.threshold,
-            is_first=answered and not self.first_done, breached=wait > self.threshold,
-            short_abandon=not answered and wait < self.cfg.sla.short_abandon_s,
-            segment=self.segment, customer_messages=self.run_messages,
-        ))
+            conversation_sid=self.sid,
+            channel=self.channel,
+            queue=self.queue,
+            outcome=outcome,
+            agent=agent,
+            customer_at=start,
+            reply_at=entry.ts,
+            response_s=wait,
+            threshold_s=threshold,
+            is_first=answered and not self.first_done,
+            breached=wait > threshold,
+            # Short abandon is about the customer's patience: calendar time, whatever the business hours.
+            short_abandon=not answered and entry.ts - start < self.cfg.sla.short_abandon_s,
+            segment=self.segment,
+            customer_messages=self.run_messages,
+        )
+        self.responses.append(fact)
         if answered:
+            self.answered += 1
+            self.breaches += fact.breached
+            if self.first_response_s is None:
+                self.first_response_s = wait
             self.first_done = True
+        else:
+            self.abandoned_waits += 1
+            self.short_abandons += fact.short_abandon
+            self.long_abandons += not fact.short_abandon
         self.run_start, self.run_messages = None, 0
 
     def conversation(self) -> ConversationFact | None:
         if self.closed_at is None:
             return None
-        answered = [r for r in self.responses if r.outcome == ANSWERED]
-        abandoned = [r for r in self.responses if r.outcome == ABANDONED]
         total = sum(self.counts.values())
-        long_abandons = [r for r in abandoned if not r.short_abandon]
         return ConversationFact(
-            conversation_sid=self.sid, channel=self.channel, queue=self.queue, created_at=self.created_at,
-            closed_at=self.closed_at, handle_s=round(self.closed_at - self.created_at, 3),
-            first_response_s=answered[0].response_s if answered else None,
-            responses=len(answered), breaches=sum(r.breached for r in answered),
-            abandoned_waits=len(abandoned), short_abandons=len(abandoned) - len(long_abandons),
-            unanswered_at_close=self.unanswered_at_close, reopen_count=self.reopens,
-            bot_contained=self.counts["agent"] == 0 and self.counts["bot"] > 0 and not abandoned,
-            abandoned=bool(long_abandons),
-            messages_customer=self.counts["customer"], messages_agent=self.counts["agent"],
-            messages_bot=self.counts["bot"], messages_other=self.counts["other"],
-            cost=round(total * self.cfg.price(self.channel), 6), agents=tuple(sorted(self.agents)),
+            conversation_sid=self.sid,
+            channel=self.channel,
+            queue=self.queue,
+            created_at=self.created_at,
+            closed_at=self.closed_at,
+            handle_s=round(self.closed_at - self.created_at, 3),
+            first_response_s=self.first_response_s,
+            responses=self.answered,
+            breaches=self.breaches,
+            abandoned_waits=self.abandoned_waits,
+            short_abandons=self.short_abandons,
+            unanswered_at_close=self.unanswered_at_close,
+            reopen_count=self.reopens,
+            bot_contained=self.counts["agent"] == 0 and self.counts["bot"] > 0 and not self.abandoned_waits,
+            abandoned=bool(self.long_abandons),
+            messages_customer=self.counts["customer"],
+            messages_agent=self.counts["agent"],
+            messages_bot=self.counts["bot"],
+            messages_other=self.counts["other"],
+            cost=round(total * self.cfg.price(self.channel), 6),
+            agents=tuple(sorted(self.agents)),
         )
 
     def live(self) -> LiveView:
         awaiting = self.awaiting_human() and self.state == _ACTIVE and self.closed_at is None
+        since = self.run_start.ts if awaiting and self.run_start else None
+        threshold = self.threshold
         return LiveView(
-            conversation_sid=self.sid, channel=self.channel, queue=self.queue, threshold_s=self.threshold,
+            conversation_sid=self.sid,
+            channel=self.channel,
+            queue=self.queue,
+            threshold_s=threshold,
             state=_CLOSED if self.closed_at is not None else self.state,
-            awaiting_since=self.run_start.ts if awaiting and self.run_start else None,
-            awaiting_first=awaiting and not self.first_done, last_activity=self.last_activity,
+            awaiting_since=since,
+            awaiting_first=awaiting and not self.first_done,
+            last_activity=self.last_activity,
+            breach_at=None if since is None else self.cfg.breach_at(self.channel, self.queue, since, threshold),
+            closed_at=self.closed_at,
         )
 
 
 def derive(state: ConversationState, cfg: SlaConfig) -> Derived:
     """Replay the timeline: every response/abandon fact, the conversation fact if closed, the live view."""
-    walk = _Walk(state, cfg).run(state.timeline)
+    walk = _Walk.fresh(state, cfg).run(state.timeline)
     return Derived(responses=walk.responses, conversation=walk.conversation(), live=walk.live())
 
 
@@ -329,19 +516,57 @@ def _retraction(state: ConversationState, fact_id: str, derived: Derived) -> Res
     live = derived.live
     latest = state.timeline[-1].ts if state.timeline else 0.0
     return ResponseFact(
-        response_id=fact_id, conversation_sid=state.conversation_sid, channel=live.channel, queue=live.queue,
-        outcome="", agent="", customer_at=latest, reply_at=latest, response_s=0.0, threshold_s=live.threshold_s,
-        is_first=False, breached=False, short_abandon=False, segment=0, customer_messages=0, retracted=True,
+        response_id=fact_id,
+        conversation_sid=state.conversation_sid,
+        channel=live.channel,
+        queue=live.queue,
+        outcome="",
+        agent="",
+        customer_at=latest,
+        reply_at=latest,
+        response_s=0.0,
+        threshold_s=live.threshold_s,
+        is_first=False,
+        breached=False,
+        short_abandon=False,
+        segment=0,
+        customer_messages=0,
+        retracted=True,
     )
 
 
+def _changed(state: ConversationState, facts: list[Fact], *, replace_all: bool) -> list[Fact]:
+    """Facts whose content differs from what was published; updates ``state.emitted``.
+
+    :param replace_all: ``facts`` is every current fact (a replay): forget published ids not among them.
+    """
+    changed: list[Fact] = []
+    published = state.emitted
+    emitted: dict[str, str] = {} if replace_all else dict(published)
+    for fact in facts:
+        fingerprint = digest(fact)
+        if published.get(fact.fact_id) != fingerprint:
+            changed.append(fact)
+        if not (isinstance(fact, ResponseFact) and fact.retracted):
+            emitted[fact.fact_id] = fingerprint
+    state.emitted = emitted
+    return changed
+
+
 def apply(
-    state: ConversationState | None, event: ConversationEvent, cfg: SlaConfig, *, partition: int | None = None
+    state: ConversationState | None,
+    event: ConversationEvent,
+    cfg: SlaConfig,
+    *,
+    partition: int | None = None,
+    incremental: bool = True,
 ) -> Applied:
     """Apply one event: returns the new state and the facts that changed (new, updated or retracted).
 
-    :param state: the conversation's state, or None for a conversation not seen before.
+    :param state: the conversation's state, or None for a conversation not seen before. Mutated in place.
     :param partition: the event's source partition, remembered for the live timer.
+    :param incremental: resume from the checkpoint when the event is in order (False: always replay; the
+        benchmark's and tests' reference).
     """
     state = state or ConversationState(conversation_sid=event.conversation_sid)
     if partition is not None:
@@ -351,19 +576,45 @@ def apply(
         return Applied(state, [], duplicate=False)
     if state.applied(entry.event_id):
         return Applied(state, [], duplicate=True)
-    bisect.insort(state.timeline, entry)
-    if len(state.timeline) > cfg.sla.max_timeline_events:
-        dropped = state.timeline.pop(0)
+    timeline = state.timeline
+    if (
+        incremental
+        and state.walk is not None
+        and timeline
+        and entry > timeline[-1]
+        and len(timeline) < cfg.sla.max_timeline_events
+    ):
+        walk = _Walk.resume(state, cfg)
+        if walk.resumable(entry):
+            timeline.append(entry)
+            if state._ids is not None:
+                state._ids.add(entry.event_id)
+            state.seq += 1
+            walk.step(entry)
+            state.walk = walk.checkpoint()
+            conversation = walk.conversation()
+            stepped: list[Fact] = [*walk.responses, *([conversation] if conversation is not None else [])]
+            changed = _changed(state, _versioned(stepped, state.seq), replace_all=False)
+            live = walk.live()
+            return Applied(
+                state, changed, duplicate=False, live=live, incremental=True, wait_changed=_announce(state, live)
+            )
+    bisect.insort(timeline, entry)
+    state._timeline_changed()
+    if len(timeline) > cfg.sla.max_timeline_events:
+        dropped = timeline.pop(0)
         log.warning("sla timeline full conversation=%s dropped_event=%s", state.conversation_sid, dropped.event_id)
     state.seq += 1
-    changed: list[Fact] = []
-    emitted: dict[str, str] = {}
-    derived = derive(state, cfg)
-    for fact in current_facts(state, cfg, derived):
-        fingerprint = digest(fact)
-        if not (isinstance(fact, ResponseFact) and fact.retracted):
-            emitted[fact.fact_id] = fingerprint
-        if state.emitted.get(fact.fact_id) != fingerprint:
-            changed.append(fact)
-    state.emitted = emitted
-    return Applied(state, changed, duplicate=False, live=derived.live)
+    walk = _Walk.fresh(state, cfg).run(timeline)
+    state.walk = walk.checkpoint()
+    derived = Derived(responses=walk.responses, conversation=walk.conversation(), live=walk.live())
+    changed = _changed(state, current_facts(state, cfg, derived), replace_all=True)
+    return Applied(state, changed, duplicate=False, live=derived.live, wait_changed=_announce(state, derived.live))
+
+
+def _announce(state: ConversationState, live: LiveView) -> bool:
+    """Record the open wait the windows should know of; True when it differs from the last announced one."""
+    if live.awaiting_since == state.wait_announced:
+        return False
+    state.wait_announced = live.awaiting_since
+    return True

@@ -17,7 +17,7 @@ from typing import Any
 from cxpulse.settings import Settings
 from sinks.agent import register_table_sink
 from streams.sla.rows import window_tables
-from streams.sla.windows import WindowBook, WindowInput, WindowSpec
+from streams.sla.windows import WAIT, WindowBook, WindowInput, WindowSpec
 from streams.topics import Topics
 
 __all__ = ["TABLE_NAME", "register"]
@@ -25,6 +25,8 @@ __all__ = ["TABLE_NAME", "register"]
 log = logging.getLogger(__name__)
 
 TABLE_NAME = "sla-windows"
+#: Window rows computed between two yields to the event loop (a row aggregates up to 15 minutes of facts).
+_YIELD_ROWS = 16
 
 
 class _Minutes(MutableMapping[int, dict[str, dict[str, Any]]]):
@@ -100,8 +102,12 @@ def register(app: Any, settings: Settings, topics: Topics) -> None:
             book.evict()
             if changed:
                 table[f"b|{item.key}"] = book.meta
-            # A duplicate re-publishes its window: its first rows may have been lost in a crash.
-            touched = changed or [int(item.ts // spec.step * spec.step)]
+            # A duplicate re-publishes its window: its first rows may have been lost in a crash. An open wait
+            # has no window of its own: it re-publishes the windows it spans (a retraction: nothing left).
+            if changed or item.kind != WAIT:
+                touched = changed or [int(item.ts // spec.step * spec.step)]
+            else:
+                touched = [] if item.retracted else book.spanned(item.ts, None)
             pending.windows.setdefault((item.channel, item.queue), set()).update(touched)
             pending.records.append(record)
 
@@ -113,9 +119,15 @@ def register(app: Any, settings: Settings, topics: Topics) -> None:
             return
         deliveries = []
         for (channel, queue), minutes in touched.items():
-            for row in book_for(channel, queue).rows(sorted(minutes)):
-                deliveries.append(await topics.sla_windows.send(
-                    key=f"{channel}|{queue}".encode(), value=json.dumps(row.to_dict()).encode()))
+            for n, row in enumerate(book_for(channel, queue).iter_rows(sorted(minutes)), start=1):
+                deliveries.append(
+                    await topics.sla_windows.send(
+                        key=f"{channel}|{queue}".encode(), value=json.dumps(row.to_dict()).encode()
+                    )
+                )
+                if n % _YIELD_ROWS == 0:
+                    await asyncio.sleep(0)  # a replay touches hundreds of windows: let the other stages run
+            await asyncio.sleep(0)
         try:
             await asyncio.gather(*deliveries)
         except Exception as exc:  # noqa: BLE001 - left unacknowledged: replayed after a restart

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 # The real stack and isolated deployments, shared with the integration tests.
-from tests.integration.conftest import make_deployment, stack_settings  # noqa: E402,F401
+from tests.integration.conftest import make_deployment, make_deployment_module, stack_settings  # noqa: E402,F401
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 #: Screenshots land here so a person (or CI artefacts) can look at what the browser saw.
@@ -25,8 +25,15 @@ def browser():  # type: ignore[no-untyped-def]
     with playwright_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
         )
         yield browser
         browser.close()

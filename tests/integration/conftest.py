@@ -96,8 +96,7 @@ def _testcontainers_stack(base: Settings) -> Iterator[Settings]:
             update={
                 "kafka": base.kafka.model_copy(update={"bootstrap_servers": kafka.get_bootstrap_server()}),
                 "clickhouse": base.clickhouse.model_copy(
-                    update={"url": url, "username": clickhouse.username,
-                            "password": SecretStr(clickhouse.password)}
+                    update={"url": url, "username": clickhouse.username, "password": SecretStr(clickhouse.password)}
                 ),
             }
         )
@@ -127,12 +126,14 @@ class Deployment:
     def topic_messages(self, base_name: str) -> list[bytes]:
         """Every record value currently in a topic (read from the beginning up to the high watermarks)."""
         name = self.settings.topic(base_name)
-        consumer = Consumer({
-            "bootstrap.servers": self.settings.kafka.bootstrap_servers,
-            "group.id": f"inspect-{secrets.token_hex(4)}",
-            "enable.auto.commit": False,
-            "auto.offset.reset": "earliest",
-        })
+        consumer = Consumer(
+            {
+                "bootstrap.servers": self.settings.kafka.bootstrap_servers,
+                "group.id": f"inspect-{secrets.token_hex(4)}",
+                "enable.auto.commit": False,
+                "auto.offset.reset": "earliest",
+            }
+        )
         try:
             partitions = consumer.list_topics(name, timeout=10).topics[name].partitions
             ends = {p: consumer.get_watermark_offsets(TopicPartition(name, p), timeout=10)[1] for p in partitions}
@@ -236,8 +237,9 @@ def _deployments(
             "KAFKA_BOOTSTRAP_SERVERS": stack_settings.kafka.bootstrap_servers,
             "CLICKHOUSE_URL": stack_settings.clickhouse.url,
             "CXPULSE_SINK__FLUSH_INTERVAL_S": "0.3",
-            # Each test runs the stages it tests: the SLA tests switch their stage on.
+            # Each test runs the stages it tests: the SLA and QA tests switch their stages on.
             "CXPULSE_SLA__ENABLED": "0",
+            "CXPULSE_QA__ENABLED": "0",
         }
         settings = stack_settings.model_copy(
             update={
@@ -292,12 +294,18 @@ def signed_message_post(deployment: Deployment, body: str, author: str, tag: str
     posts = generate_posts(seed=99, settings=deployment.settings.simulator, start=datetime.now(UTC))
     post = next(p for p in itertools.islice(posts, 500) if p.form["EventType"] == "onMessageAdded")
     form = {**post.form, "Body": body, "Author": author}
-    return WebhookPost(path=post.path, form=form, idempotency_token=f"{post.idempotency_token}-{tag}",
-                       conversation_sid=post.conversation_sid, pii=(body, author))
+    return WebhookPost(
+        path=post.path,
+        form=form,
+        idempotency_token=f"{post.idempotency_token}-{tag}",
+        conversation_sid=post.conversation_sid,
+        pii=(body, author),
+    )
 
 
-def post_signed(deployment: Deployment, post: WebhookPost, headers: dict[str, str] | None = None,
-          content: bytes | None = None) -> httpx.Response:
+def post_signed(
+    deployment: Deployment, post: WebhookPost, headers: dict[str, str] | None = None, content: bytes | None = None
+) -> httpx.Response:
     token = deployment.settings.twilio_auth_token
     assert token is not None
     signed = sign(post, auth_token=token.get_secret_value(), base_url=deployment.settings.public_url)
@@ -308,3 +316,22 @@ def post_signed(deployment: Deployment, post: WebhookPost, headers: dict[str, st
         headers={**signed, **(headers or {})},
         timeout=10,
     )
+
+
+def page_text(app: object) -> str:
+    """Everything a ``streamlit.testing`` AppTest rendered, as text (element protos plus the values of tables
+    and dataframes), to grep for values that must not be there."""
+    parts: list[str] = []
+
+    def walk(node: object) -> None:
+        proto = getattr(node, "proto", None)
+        if proto is not None:
+            parts.append(str(proto))
+        children = getattr(node, "children", None)
+        if isinstance(children, dict):
+            for child in children.values():
+                walk(child)
+
+    walk(app._tree)  # type: ignore[attr-defined]
+    parts += [t.value.to_csv() for t in app.table] + [d.value.to_csv() for d in app.dataframe]  # type: ignore[attr-defined]
+    return "\n".join(parts)

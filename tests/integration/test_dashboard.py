@@ -28,14 +28,38 @@ def _conversation(n: int, channel: str, at: datetime) -> list[ConversationEvent]
     sid = f"CH{n:032x}"
     common = {"account_sid": ACCOUNT, "conversation_sid": sid, "redacted": True, "received_at": at}
     return [
-        ConversationEvent(event_id=f"{sid}-a", event_type=EventType.CONVERSATION_ADDED, channel=channel,
-                          queue="billing", occurred_at=at, **common),
-        ConversationEvent(event_id=f"{sid}-m0", event_type=EventType.MESSAGE_ADDED, channel=channel,
-                          message_sid=f"IM{n:030x}00", index=0, author="cust_1", author_role=AuthorRole.CUSTOMER,
-                          body="my card is <CREDIT_CARD>", occurred_at=at + timedelta(seconds=1), **common),
-        ConversationEvent(event_id=f"{sid}-m1", event_type=EventType.MESSAGE_ADDED, channel="chat",
-                          message_sid=f"IM{n:030x}01", index=1, author="agent:sam", author_role=AuthorRole.AGENT,
-                          body="on it", occurred_at=at + timedelta(seconds=30), **common),
+        ConversationEvent(
+            event_id=f"{sid}-a",
+            event_type=EventType.CONVERSATION_ADDED,
+            channel=channel,
+            queue="billing",
+            occurred_at=at,
+            **common,
+        ),
+        ConversationEvent(
+            event_id=f"{sid}-m0",
+            event_type=EventType.MESSAGE_ADDED,
+            channel=channel,
+            message_sid=f"IM{n:030x}00",
+            index=0,
+            author="cust_1",
+            author_role=AuthorRole.CUSTOMER,
+            body="my card is <CREDIT_CARD>",
+            occurred_at=at + timedelta(seconds=1),
+            **common,
+        ),
+        ConversationEvent(
+            event_id=f"{sid}-m1",
+            event_type=EventType.MESSAGE_ADDED,
+            channel="chat",
+            message_sid=f"IM{n:030x}01",
+            index=1,
+            author="agent:sam",
+            author_role=AuthorRole.AGENT,
+            body="on it",
+            occurred_at=at + timedelta(seconds=30),
+            **common,
+        ),
     ]
 
 
@@ -55,6 +79,7 @@ def test_live_page_shows_stored_counts_by_conversation_channel(
     settings_module.load_settings.cache_clear()
     try:
         app = AppTest.from_file(str(DASHBOARD_APP), default_timeout=60).run()
+        app.switch_page("app_pages/live.py").run()  # Live SLA is the default page
     finally:
         settings_module.load_settings.cache_clear()
 
@@ -79,8 +104,11 @@ def test_correct_password_opens_the_dashboard(
     events = _conversation(1, "sms", datetime.now(UTC) - timedelta(minutes=1))
     writer = BatchWriter(lambda: make_client(deployment.settings.clickhouse), deployment.settings.sink)
     writer.write(event_tables([e.to_json() for e in events]), token="seed")
-    for name, value in {**deployment.env, "CXPULSE_DASHBOARD__HOST": "0.0.0.0",
-                        "CXPULSE_DASHBOARD__PASSWORD": "s3cret"}.items():
+    for name, value in {
+        **deployment.env,
+        "CXPULSE_DASHBOARD__HOST": "0.0.0.0",
+        "CXPULSE_DASHBOARD__PASSWORD": "s3cret",
+    }.items():
         monkeypatch.setenv(name, value)
     settings_module.load_settings.cache_clear()
     try:
@@ -88,6 +116,7 @@ def test_correct_password_opens_the_dashboard(
         assert not app.metric
         app.text_input[0].input("s3cret")
         app.button[0].click().run()
+        app.switch_page("app_pages/live.py").run()
     finally:
         settings_module.load_settings.cache_clear()
     assert not app.exception

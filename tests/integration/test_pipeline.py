@@ -44,8 +44,7 @@ def _simulate(deployment: Deployment, total: int, seed: int) -> set[str]:
         update={"simulator": deployment.settings.simulator.model_copy(update={"seed": seed})}
     )
     report = asyncio.run(
-        run_simulation(settings, rate=400, duration=None, total=total, target_url=deployment.ingest_url,
-                       progress=False)
+        run_simulation(settings, rate=400, duration=None, total=total, target_url=deployment.ingest_url, progress=False)
     )
     assert report.failed == 0 and not report.rejected, report
     assert len(report.accepted_ids) == total
@@ -57,8 +56,13 @@ def _sink_caught_up(deployment: Deployment) -> bool:
     from confluent_kafka import Consumer, TopicPartition
 
     name = deployment.settings.topic(topics.REDACTED)
-    consumer = Consumer({"bootstrap.servers": deployment.settings.kafka.bootstrap_servers,
-                         "group.id": deployment.settings.worker.app_id, "enable.auto.commit": False})
+    consumer = Consumer(
+        {
+            "bootstrap.servers": deployment.settings.kafka.bootstrap_servers,
+            "group.id": deployment.settings.worker.app_id,
+            "enable.auto.commit": False,
+        }
+    )
     try:
         parts = [TopicPartition(name, p) for p in range(deployment.settings.kafka.partitions)]
         committed = consumer.committed(parts, timeout=10)
@@ -108,8 +112,11 @@ def test_1000_events_exactly_once_across_kill_restart_and_full_replay(
 
     wait_for(group_deleted, _STORE_TIMEOUT_S, "the old consumer group to empty", poll=2)
     deployment.worker().start()
-    wait_for(lambda: deployment.end_offsets(topics.REDACTED) >= redacted_before + 1000, _STORE_TIMEOUT_S,
-             "the replay to redact every raw event again")
+    wait_for(
+        lambda: deployment.end_offsets(topics.REDACTED) >= redacted_before + 1000,
+        _STORE_TIMEOUT_S,
+        "the replay to redact every raw event again",
+    )
     wait_for(lambda: _sink_caught_up(deployment), _STORE_TIMEOUT_S, "the sink to store the replayed events")
 
     assert _stored_ids(deployment) == sent
@@ -170,19 +177,30 @@ def test_bad_signature_is_403_and_nothing_reaches_kafka(running: Deployment) -> 
     wrong = post_signed(running, post, headers={"X-Twilio-Signature": "bm90IGEgc2lnbmF0dXJl"})
     missing = httpx.post(f"{running.ingest_url}{post.path}", data=post.form, timeout=10)
     tampered_body = str(httpx.QueryParams({**post.form, "Body": "changed"})).encode()
-    tampered = post_signed(running, post, content=tampered_body,
-                           headers={"Content-Type": "application/x-www-form-urlencoded"})
+    tampered = post_signed(
+        running, post, content=tampered_body, headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
     assert (wrong.status_code, missing.status_code, tampered.status_code) == (403, 403, 403)
     assert wrong.json()["error"] == "bad_signature"
 
-    no_conversation = WebhookPost(path=post.path, form={k: v for k, v in post.form.items() if k != "ConversationSid"},
-                                  idempotency_token=post.idempotency_token + "-bad", conversation_sid="", pii=())
+    no_conversation = WebhookPost(
+        path=post.path,
+        form={k: v for k, v in post.form.items() if k != "ConversationSid"},
+        idempotency_token=post.idempotency_token + "-bad",
+        conversation_sid="",
+        pii=(),
+    )
     malformed = post_signed(running, no_conversation)
     assert malformed.status_code == 400
     assert "ConversationSid" in malformed.json()["message"]
 
-    huge = WebhookPost(path=post.path, form={**post.form, "Body": "x" * (running.settings.ingest.max_body_bytes + 1)},
-                       idempotency_token=post.idempotency_token + "-huge", conversation_sid="", pii=())
+    huge = WebhookPost(
+        path=post.path,
+        form={**post.form, "Body": "x" * (running.settings.ingest.max_body_bytes + 1)},
+        idempotency_token=post.idempotency_token + "-huge",
+        conversation_sid="",
+        pii=(),
+    )
     assert post_signed(running, huge).status_code == 413
 
     assert running.end_offsets(topics.RAW) == before, "a rejected request reached Kafka"

@@ -35,8 +35,10 @@ def _simulated(count: int) -> list[ConversationEvent]:
     """Simulator webhooks normalised as the ingest edge would, all safely in the past."""
     start = datetime.now(UTC) - timedelta(hours=3)
     posts = generate_posts(seed=5, settings=SimulatorSettings(), start=start)
-    events = [from_webhook_form(p.form, idempotency_token=p.idempotency_token, rules=RoleRules())
-              for p in itertools.islice(posts, count)]
+    events = [
+        from_webhook_form(p.form, idempotency_token=p.idempotency_token, rules=RoleRules())
+        for p in itertools.islice(posts, count)
+    ]
     assert max(e.occurred_at for e in events) < datetime.now(UTC), "simulated events must not be in the future"
     return events
 
@@ -44,10 +46,12 @@ def _simulated(count: int) -> list[ConversationEvent]:
 def _index_pair(template: ConversationEvent) -> tuple[ConversationEvent, ConversationEvent]:
     """Two message.added events of a conversation of their own: index 40, then index 5 (the bad one)."""
     conversation = "CH" + "c" * 32
-    high = template.model_copy(update={"event_id": "index-high", "conversation_sid": conversation, "index": 40,
-                                       "message_sid": "IM" + "d" * 32})
-    low = template.model_copy(update={"event_id": "index-low", "conversation_sid": conversation, "index": 5,
-                                      "message_sid": "IM" + "e" * 32})
+    high = template.model_copy(
+        update={"event_id": "index-high", "conversation_sid": conversation, "index": 40, "message_sid": "IM" + "d" * 32}
+    )
+    low = template.model_copy(
+        update={"event_id": "index-low", "conversation_sid": conversation, "index": 5, "message_sid": "IM" + "e" * 32}
+    )
     return high, low
 
 
@@ -100,20 +104,36 @@ def test_two_percent_bad_events_are_dead_lettered_with_reasons_and_counted(
     _produce(deployment, stream)
     deployment.worker().start()
 
-    wait_for(lambda: _count(deployment, "SELECT count() FROM events FINAL") >= len(good)
-             and _count(deployment, "SELECT count() FROM dlq_events FINAL") >= bad_count,
-             _STORE_TIMEOUT_S, "good events in `events` and bad ones in `dlq_events`")
+    wait_for(
+        lambda: (
+            _count(deployment, "SELECT count() FROM events FINAL") >= len(good)
+            and _count(deployment, "SELECT count() FROM dlq_events FINAL") >= bad_count
+        ),
+        _STORE_TIMEOUT_S,
+        "good events in `events` and bad ones in `dlq_events`",
+    )
     # Results are produced with the DLQ records; give their sink a moment to catch up.
-    wait_for(lambda: _count(deployment, "SELECT sum(evaluated) FROM dq_results FINAL "
-                                        "WHERE suite = 'canonical' AND expectation = 'decodable'") >= _TOTAL,
-             60, "dq_results for every event")
+    wait_for(
+        lambda: (
+            _count(
+                deployment,
+                "SELECT sum(evaluated) FROM dq_results FINAL WHERE suite = 'canonical' AND expectation = 'decodable'",
+            )
+            >= _TOTAL
+        ),
+        60,
+        "dq_results for every event",
+    )
 
     with deployment.clickhouse() as ch:
         stored = {r[0] for r in query_rows(ch, "SELECT event_id FROM events FINAL")}
         dead = {r[0]: r[1] for r in query_rows(ch, "SELECT event_id, reason FROM dlq_events FINAL")}
         failures = Counter(f for r in query_rows(ch, "SELECT failures FROM dlq_events FINAL") for f in r[0])
-        results = query_rows(ch, "SELECT suite, expectation, sum(evaluated), sum(unexpected_count) "
-                                 "FROM dq_results FINAL GROUP BY suite, expectation")
+        results = query_rows(
+            ch,
+            "SELECT suite, expectation, sum(evaluated), sum(unexpected_count) "
+            "FROM dq_results FINAL GROUP BY suite, expectation",
+        )
         dlq_dump = dump_table(ch, "dlq_events")
 
     assert stored == {e.event_id for e in good}

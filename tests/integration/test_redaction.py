@@ -51,8 +51,11 @@ def _audited(deployment: Deployment, event_id: str) -> bool:
 def _dashboard_text(deployment: Deployment) -> str:
     since = datetime.now(UTC) - timedelta(days=1)
     with deployment.clickhouse() as ch:
-        frames = [queries.messages_by_channel(ch, since), queries.messages_per_minute(ch, since),
-                  queries.latest_messages(ch, 1000)]
+        frames = [
+            queries.messages_by_channel(ch, since),
+            queries.messages_per_minute(ch, since),
+            queries.latest_messages(ch, 1000),
+        ]
         return "\n".join(f.to_csv() for f in frames) + str(queries.totals(ch))
 
 
@@ -74,8 +77,9 @@ def test_every_entity_type_is_redacted_everywhere(deployment: Deployment) -> Non
     with deployment.clickhouse() as ch:
         tables = ("events", "messages", "conversations", "redaction_audit", "redaction_failures")
         stored = "\n".join(dump_table(ch, t) for t in tables)
-        audit_types = query_rows(ch, "SELECT entity_types FROM redaction_audit WHERE event_id = {id:String}",
-                                 id=event_id)[0][0]
+        audit_types = query_rows(
+            ch, "SELECT entity_types FROM redaction_audit WHERE event_id = {id:String}", id=event_id
+        )[0][0]
     places = {
         "redacted topic": b"\n".join(deployment.topic_messages(topics.REDACTED)).decode(),
         "audit topic": b"\n".join(deployment.topic_messages(topics.REDACTION_AUDIT)).decode(),
@@ -91,8 +95,9 @@ def test_every_entity_type_is_redacted_everywhere(deployment: Deployment) -> Non
 
 def test_forced_analyzer_failure_goes_to_the_dead_letter_topic_only(deployment: Deployment) -> None:
     secret = "4716 8397 1528 3021"
-    response = post_signed(deployment, signed_message_post(deployment, f"{MARKER} my card is {secret}", "+14155550177",
-                                               tag="fail-closed"))
+    response = post_signed(
+        deployment, signed_message_post(deployment, f"{MARKER} my card is {secret}", "+14155550177", tag="fail-closed")
+    )
     assert response.status_code == 200, response.text
     event_id = response.json()["event_id"]
 

@@ -40,9 +40,26 @@ MISSING_ID = "EVreport-missing-audit"
 
 def _report(deployment: Deployment, fmt: str, since: datetime, until: datetime, out: Path) -> int:
     result = subprocess.run(
-        [sys.executable, "-m", "cxpulse", "report", "redaction", "--since", since.isoformat(),
-         "--until", until.isoformat(), "--format", fmt, "--output", str(out)],
-        env={**os.environ, **deployment.env}, cwd=deployment.workdir, capture_output=True, text=True, timeout=60,
+        [
+            sys.executable,
+            "-m",
+            "cxpulse",
+            "report",
+            "redaction",
+            "--since",
+            since.isoformat(),
+            "--until",
+            until.isoformat(),
+            "--format",
+            fmt,
+            "--output",
+            str(out),
+        ],
+        env={**os.environ, **deployment.env},
+        cwd=deployment.workdir,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode in (0, 1), result.stderr
     return result.returncode
@@ -62,19 +79,27 @@ def test_report_matches_clickhouse_and_holds_no_pii(make_deployment: Callable[[]
 
     def stored() -> bool:
         with deployment.clickhouse() as ch:
-            audited = query_rows(ch, "SELECT uniqExact(event_id) FROM redaction_audit WHERE has({ids:Array(String)}, "
-                                     "event_id)", ids=ok_ids)[0][0]
-            in_events = query_rows(ch, "SELECT uniqExact(event_id) FROM events WHERE has({ids:Array(String)}, "
-                                       "event_id)", ids=ok_ids)[0][0]
-            failed = query_rows(ch, "SELECT count() FROM redaction_failures WHERE event_id = {id:String}",
-                                id=failed_id)[0][0]
+            audited = query_rows(
+                ch,
+                "SELECT uniqExact(event_id) FROM redaction_audit WHERE has({ids:Array(String)}, event_id)",
+                ids=ok_ids,
+            )[0][0]
+            in_events = query_rows(
+                ch, "SELECT uniqExact(event_id) FROM events WHERE has({ids:Array(String)}, event_id)", ids=ok_ids
+            )[0][0]
+            failed = query_rows(
+                ch, "SELECT count() FROM redaction_failures WHERE event_id = {id:String}", id=failed_id
+            )[0][0]
         return audited == 3 and in_events == 3 and failed >= 1
 
     wait_for(stored, _TIMEOUT_S, "3 audited events and 1 failure in ClickHouse")
     with deployment.clickhouse() as ch:
         # A stored event the redaction stage never audited: the report must call it "missing".
-        ch.insert("events", [[MISSING_ID, "CHreport", "<PERSON> says hi", start, start]],
-                  column_names=["event_id", "conversation_sid", "body", "occurred_at", "received_at"])
+        ch.insert(
+            "events",
+            [[MISSING_ID, "CHreport", "<PERSON> says hi", start, start]],
+            column_names=["event_id", "conversation_sid", "body", "occurred_at", "received_at"],
+        )
 
     since, until = start - timedelta(hours=1), start + timedelta(hours=1)
     outputs = {}
@@ -86,16 +111,31 @@ def test_report_matches_clickhouse_and_holds_no_pii(make_deployment: Callable[[]
     # Direct counts, written independently of the report's SQL.
     p = {"since": since.replace(tzinfo=None), "until": until.replace(tzinfo=None)}
     with deployment.clickhouse() as ch:
-        from_events = {r[0] for r in query_rows(
-            ch, "SELECT event_id FROM events WHERE occurred_at >= {since:DateTime64(3)} AND "
-                "occurred_at < {until:DateTime64(3)} AND (body IS NOT NULL OR author != '')", **p)}
-        from_failures = {r[0] for r in query_rows(
-            ch, "SELECT event_id FROM redaction_failures WHERE failed_at >= {since:DateTime64(3)} AND "
-                "failed_at < {until:DateTime64(3)} AND event_id != ''", **p)}
+        from_events = {
+            r[0]
+            for r in query_rows(
+                ch,
+                "SELECT event_id FROM events WHERE occurred_at >= {since:DateTime64(3)} AND "
+                "occurred_at < {until:DateTime64(3)} AND (body IS NOT NULL OR author != '')",
+                **p,
+            )
+        }
+        from_failures = {
+            r[0]
+            for r in query_rows(
+                ch,
+                "SELECT event_id FROM redaction_failures WHERE failed_at >= {since:DateTime64(3)} AND "
+                "failed_at < {until:DateTime64(3)} AND event_id != ''",
+                **p,
+            )
+        }
         audited = {r[0] for r in query_rows(ch, "SELECT event_id FROM redaction_audit")}
         entity_lists = query_rows(
-            ch, "SELECT entity_types FROM redaction_audit FINAL WHERE occurred_at >= {since:DateTime64(3)} "
-                "AND occurred_at < {until:DateTime64(3)}", **p)
+            ch,
+            "SELECT entity_types FROM redaction_audit FINAL WHERE occurred_at >= {since:DateTime64(3)} "
+            "AND occurred_at < {until:DateTime64(3)}",
+            **p,
+        )
         versions = {r for r in query_rows(ch, "SELECT DISTINCT config_version, model_version FROM redaction_audit")}
         reasons = Counter(r[0] for r in query_rows(ch, "SELECT DISTINCT event_id, reason FROM redaction_failures"))
     received = from_events | from_failures
@@ -119,8 +159,9 @@ def test_report_matches_clickhouse_and_holds_no_pii(make_deployment: Callable[[]
         if r["section"] == "entities":
             reported[r["name"]] += int(r["value"])
     assert reported == entities
-    assert {(r["name"], r["detail"].split("model_version=")[1].split(";")[0])
-            for r in rows if r["section"] == "versions"} == versions
+    assert {
+        (r["name"], r["detail"].split("model_version=")[1].split(";")[0]) for r in rows if r["section"] == "versions"
+    } == versions
 
     assert "NOT 100%" in outputs["md"] and "NOT 100%" in outputs["html"]
     for fmt, text in outputs.items():

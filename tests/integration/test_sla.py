@@ -8,9 +8,10 @@ fact is stored and the live status returns to ``idle``.
 from __future__ import annotations
 
 import itertools
+import json
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -31,8 +32,13 @@ def _now_form(post: WebhookPost, **fields: str) -> WebhookPost:
     form = {**post.form, **fields, "DateCreated": stamp}
     if "DateUpdated" in form:
         form["DateUpdated"] = stamp
-    return WebhookPost(path=post.path, form=form, idempotency_token=post.idempotency_token,
-                       conversation_sid=post.conversation_sid, pii=post.pii)
+    return WebhookPost(
+        path=post.path,
+        form=form,
+        idempotency_token=post.idempotency_token,
+        conversation_sid=post.conversation_sid,
+        pii=post.pii,
+    )
 
 
 def _send(deployment: Deployment, post: WebhookPost) -> None:
@@ -44,10 +50,14 @@ def _send(deployment: Deployment, post: WebhookPost) -> None:
 
 
 def _conversation(deployment: Deployment) -> list[WebhookPost]:
-    posts = list(itertools.islice(
-        generate_posts(seed=41, settings=deployment.settings.simulator, start=datetime.now(UTC)), 3000))
-    sid = next(p.conversation_sid for p in posts
-               if p.event_type == "onMessageAdded" and p.form.get("Author", "").startswith("agent:"))
+    posts = list(
+        itertools.islice(generate_posts(seed=41, settings=deployment.settings.simulator, start=datetime.now(UTC)), 3000)
+    )
+    sid = next(
+        p.conversation_sid
+        for p in posts
+        if p.event_type == "onMessageAdded" and p.form.get("Author", "").startswith("agent:")
+    )
     return [p for p in posts if p.conversation_sid == sid]
 
 
@@ -98,12 +108,90 @@ def test_unanswered_conversation_breaches_live_then_the_reply_is_a_breached_resp
 
     def responded() -> list[tuple]:
         with deployment.clickhouse() as ch:
-            return query_rows(ch, "SELECT outcome, is_first, breached, agent, response_s, channel, queue "
-                                  "FROM responses FINAL WHERE conversation_sid = {s:String} AND retracted = 0", s=sid)
+            return query_rows(
+                ch,
+                "SELECT outcome, is_first, breached, agent, response_s, channel, queue "
+                "FROM responses FINAL WHERE conversation_sid = {s:String} AND retracted = 0",
+                s=sid,
+            )
 
     wait_for(lambda: bool(responded()), 30, "the response fact")
-    (outcome, is_first, breached, agent_id, response_s, channel, queue), = responded()
+    ((outcome, is_first, breached, agent_id, response_s, channel, queue),) = responded()
     assert (outcome, is_first, breached) == ("answered", 1, 1)
     assert agent_id == agent.form["Author"] and response_s > _THRESHOLD_S
     assert channel and channel != "unknown" and queue
     wait_for(lambda: (_live(deployment, sid) or ("",))[0] == "idle", 30, "the live status back to idle")
+
+
+def _changelog(deployment: Deployment, table: str) -> list[tuple[bytes | None, bytes | None]]:
+    """(key, value) of every record of a faust table's changelog (value None = a tombstone)."""
+    from confluent_kafka import Consumer, TopicPartition
+
+    name = f"{deployment.settings.worker.app_id}-{table}-changelog"
+    consumer = Consumer(
+        {
+            "bootstrap.servers": deployment.settings.kafka.bootstrap_servers,
+            "group.id": f"inspect-{name}",
+            "enable.auto.commit": False,
+            "auto.offset.reset": "earliest",
+        }
+    )
+    try:
+        partitions = consumer.list_topics(name, timeout=10).topics[name].partitions
+        ends = {p: consumer.get_watermark_offsets(TopicPartition(name, p), timeout=10)[1] for p in partitions}
+        consumer.assign([TopicPartition(name, p, 0) for p in partitions])
+        remaining = {p for p, end in ends.items() if end > 0}
+        records: list[tuple[bytes | None, bytes | None]] = []
+        deadline = time.monotonic() + 30
+        while remaining and time.monotonic() < deadline:
+            message = consumer.poll(1.0)
+            if message is None or message.error():
+                continue
+            records.append((message.key(), message.value()))
+            if message.offset() + 1 >= ends[message.partition()]:
+                remaining.discard(message.partition())
+        return records
+    finally:
+        consumer.close()
+
+
+def test_a_closed_conversation_leaves_the_state_table_after_its_facts(
+    make_deployment: Callable[[], Deployment],
+) -> None:
+    deployment = make_deployment()
+    deployment.env["CXPULSE_SLA__ENABLED"] = "1"
+    deployment.env["CXPULSE_SLA__EVICT_CLOSED_AFTER_S"] = "60"
+    deployment.worker().start()
+    # A whole conversation that closed more than a minute ago (in the past: the data-quality stage rejects
+    # future timestamps), so its state is due for eviction as soon as it closes.
+    posts = list(
+        itertools.islice(
+            generate_posts(
+                seed=7, settings=deployment.settings.simulator, start=datetime.now(UTC) - timedelta(hours=2)
+            ),
+            3000,
+        )
+    )
+    sid = next(
+        p.conversation_sid
+        for p in posts
+        if p.event_type == "onConversationStateUpdated" and p.form.get("StateTo") == "closed"
+    )
+    for post in (p for p in posts if p.conversation_sid == sid):
+        _send(deployment, post)
+
+    def stored() -> list[tuple]:
+        with deployment.clickhouse() as ch:
+            return query_rows(
+                ch, "SELECT conversation_sid FROM sla_conversations FINAL WHERE conversation_sid = {s:String}", s=sid
+            )
+
+    wait_for(lambda: bool(stored()), _PIPELINE_TIMEOUT_S, "the closed conversation's fact")
+    key = json.dumps(sid).encode()
+    wait_for(
+        lambda: [v for k, v in _changelog(deployment, "sla-state") if k == key][-1:] == [None],
+        30,
+        "a tombstone as the conversation's last state-changelog record",
+    )
+    values = [v for k, v in _changelog(deployment, "sla-state") if k == key]
+    assert len(values) >= 2 and values[-1] is None and all(v is not None for v in values[:-1])

@@ -50,8 +50,11 @@ def _whole_conversations(deployment: Deployment) -> list[WebhookPost]:
     # The whole simulated timeline lies in the past: the data-quality stage rejects future timestamps.
     start = datetime.now(UTC) - _TIMELINE_AGO
     posts = list(itertools.islice(generate_posts(seed=23, settings=deployment.settings.simulator, start=start), 4000))
-    closed = [p.conversation_sid for p in posts
-              if p.event_type == "onConversationStateUpdated" and p.form.get("StateTo") == "closed"]
+    closed = [
+        p.conversation_sid
+        for p in posts
+        if p.event_type == "onConversationStateUpdated" and p.form.get("StateTo") == "closed"
+    ]
     chosen: set[str] = set()
     for sid in closed:
         if sum(p.conversation_sid in chosen | {sid} for p in posts) > _EVENTS:
@@ -86,7 +89,8 @@ def _expected(deployment: Deployment, events: list[ConversationEvent]) -> tuple[
     """The pure model over the same events: responses, conversations, windows (what an uninterrupted run stores;
     the unit property tests show the result does not depend on arrival order or duplicates)."""
     settings = deployment.settings.model_copy(
-        update={"sla": deployment.settings.sla.model_copy(update={"window_grace_s": _GRACE_S})})
+        update={"sla": deployment.settings.sla.model_copy(update={"window_grace_s": _GRACE_S})}
+    )
     cfg = SlaConfig.from_settings(settings)
     states: dict[str, ConversationState] = {}
     latest: dict[str, Fact] = {}
@@ -98,18 +102,45 @@ def _expected(deployment: Deployment, events: list[ConversationEvent]) -> tuple[
             latest[fact.fact_id] = fact
         if event.event_type is EventType.CONVERSATION_ADDED and not result.duplicate:
             live = derive(result.state, cfg).live
-            markers.append(opened(event.conversation_sid, live.channel, live.queue,
-                                  event.occurred_at.timestamp()))
+            markers.append(opened(event.conversation_sid, live.channel, live.queue, event.occurred_at.timestamp()))
     responses = {
-        (f.response_id, f.outcome, f.agent, round(f.customer_at * 1000), round(f.reply_at * 1000), f.response_s,
-         int(f.is_first), int(f.breached), int(f.short_abandon), f.segment, f.customer_messages, f.channel, f.queue,
-         int(f.retracted))
-        for f in latest.values() if isinstance(f, ResponseFact)
+        (
+            f.response_id,
+            f.outcome,
+            f.agent,
+            round(f.customer_at * 1000),
+            round(f.reply_at * 1000),
+            f.response_s,
+            int(f.is_first),
+            int(f.breached),
+            int(f.short_abandon),
+            f.segment,
+            f.customer_messages,
+            f.channel,
+            f.queue,
+            int(f.retracted),
+        )
+        for f in latest.values()
+        if isinstance(f, ResponseFact)
     }
     conversations = {
-        (f.conversation_sid, f.channel, f.queue, f.handle_s, f.first_response_s, f.responses, f.breaches,
-         f.abandoned_waits, f.reopen_count, int(f.bot_contained), int(f.abandoned), f.messages_total, round(f.cost, 6))
-        for f in latest.values() if isinstance(f, ConversationFact)
+        (
+            f.conversation_sid,
+            f.channel,
+            f.queue,
+            f.handle_s,
+            f.first_response_s,
+            f.responses,
+            f.breaches,
+            f.abandoned_waits,
+            f.reopen_count,
+            int(f.bot_contained),
+            int(f.abandoned),
+            f.messages_total,
+            round(f.cost, 6),
+        )
+        for f in latest.values()
+        if isinstance(f, ConversationFact)
     }
     spec = WindowSpec(step=settings.sla.tumbling_window_s, hopping=settings.sla.hopping_window_s, grace=_GRACE_S)
     books: dict[str, WindowBook] = {}
@@ -118,10 +149,24 @@ def _expected(deployment: Deployment, events: list[ConversationEvent]) -> tuple[
         book = books.setdefault(item.key, WindowBook(item.channel, item.queue, spec, minutes={}))
         minutes.setdefault(item.key, set()).update(book.apply(item))
     windows = {
-        (r.window, r.channel, r.queue, round(r.window_start * 1000), r.conversations_opened,
-         r.conversations_closed, r.responses, r.breaches, r.abandoned, r.response_p50_s, r.response_p99_s,
-         r.service_level_pct, r.bot_contained, r.late_rejected)
-        for key, book in books.items() for r in book.rows(sorted(minutes[key]))
+        (
+            r.window,
+            r.channel,
+            r.queue,
+            round(r.window_start * 1000),
+            r.conversations_opened,
+            r.conversations_closed,
+            r.responses,
+            r.breaches,
+            r.abandoned,
+            r.response_p50_s,
+            r.response_p99_s,
+            r.service_level_pct,
+            r.bot_contained,
+            r.late_rejected,
+        )
+        for key, book in books.items()
+        for r in book.rows(sorted(minutes[key]))
     }
     return responses, conversations, windows
 

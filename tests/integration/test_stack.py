@@ -28,7 +28,10 @@ pytestmark = pytest.mark.integration
 
 def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "cxpulse", *args], env={**os.environ, **env}, capture_output=True, text=True,
+        [sys.executable, "-m", "cxpulse", *args],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
         timeout=300,
     )
 
@@ -85,8 +88,9 @@ def test_confluent_kafka_groups_commits_and_idempotent_producer(stack_settings: 
     assert producer.flush(30) == 0
 
     group = f"g-{topic}"
-    consumer = Consumer({"bootstrap.servers": servers, "group.id": group, "auto.offset.reset": "earliest",
-                         "enable.auto.commit": False})
+    consumer = Consumer(
+        {"bootstrap.servers": servers, "group.id": group, "auto.offset.reset": "earliest", "enable.auto.commit": False}
+    )
     consumer.subscribe([topic])
     seen: list[int] = []
     deadline = time.monotonic() + 60
@@ -118,8 +122,13 @@ def test_aiokafka_idempotent_producer_and_group_commit(stack_settings: Settings)
                 await producer.send_and_wait(topic, str(i).encode(), key=str(i % 5).encode())
         finally:
             await producer.stop()
-        consumer = AIOKafkaConsumer(topic, bootstrap_servers=servers, group_id=f"g-{topic}",
-                                    auto_offset_reset="earliest", enable_auto_commit=False)
+        consumer = AIOKafkaConsumer(
+            topic,
+            bootstrap_servers=servers,
+            group_id=f"g-{topic}",
+            auto_offset_reset="earliest",
+            enable_auto_commit=False,
+        )
         await consumer.start()
         try:
             count = 0
@@ -182,12 +191,20 @@ def test_faust_table_restores_from_changelog_after_restart(stack_settings: Setti
     def run(expected: int) -> str:
         """Run the app until its table reaches ``expected``, then stop it gracefully (offsets committed)."""
         result_file = tmp_path / f"result-{expected}.txt"
-        env = {**os.environ, "T_SERVERS": servers, "T_TOPIC": topic, "T_APP_ID": app_id,
-               "T_EXPECTED": str(expected), "T_DATADIR": str(tmp_path / "data"), "T_RESULT": str(result_file)}
+        env = {
+            **os.environ,
+            "T_SERVERS": servers,
+            "T_TOPIC": topic,
+            "T_APP_ID": app_id,
+            "T_EXPECTED": str(expected),
+            "T_DATADIR": str(tmp_path / "data"),
+            "T_RESULT": str(result_file),
+        }
         log_file = tmp_path / f"faust-{expected}.log"
         with open(log_file, "wb") as log:
-            worker = subprocess.Popen([sys.executable, str(script), "worker", "-l", "warn"], env=env,
-                                      stdout=log, stderr=subprocess.STDOUT)
+            worker = subprocess.Popen(
+                [sys.executable, str(script), "worker", "-l", "warn"], env=env, stdout=log, stderr=subprocess.STDOUT
+            )
         try:
             wait_for(lambda: result_file.exists() or worker.poll() is not None, 120, "the faust table")
             # Past the commit interval (a stop right after processing re-applies the uncommitted tail: faust is

@@ -1,12 +1,14 @@
 """Our recogniser registry: which recognisers run, and the cheap gate that proves a text cannot match.
 
 Every recogniser is registered here and nowhere else. A *gate* is a necessary condition of the recogniser's
-patterns (every pattern needs a digit, or an ``@``), so skipping a text that fails it cannot lose a match:
-most chat messages have neither, and then no regex or phonenumbers code runs at all.
+patterns (every pattern needs a digit, or an ``@``; an introduced name needs a capital letter), so skipping a
+text that fails it cannot lose a match: most chat messages have no digit and no ``@``, and then no regex or
+phonenumbers code runs at all.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -23,17 +25,20 @@ from presidio_analyzer.predefined_recognizers import (
 
 from cxpulse.settings import RedactionSettings
 from streams.redact.recognizers.birth_date import DateOfBirthRecognizer
+from streams.redact.recognizers.introduced_name import IntroducedNameRecognizer, has_upper
 from streams.redact.recognizers.phone import ChatPhoneRecognizer
 from streams.redact.recognizers.street_address import StreetAddressRecognizer
 
-__all__ = ["GatedRecognizer", "build_recognizers", "has_at", "has_digit", "has_digit_or_colon"]
+__all__ = ["Gate", "GatedRecognizer", "build_recognizers", "has_at", "has_digit", "has_digit_or_colon", "has_upper"]
 
 Gate = Callable[[str], bool]
+#: ``\d`` is Unicode-aware like the recognisers' own patterns and python-phonenumbers (which reads any digit).
+_DIGIT = re.compile(r"\d")
 
 
 def has_digit(text: str) -> bool:
     """Card, SSN, bank, IBAN, phone, date and address patterns all contain at least one digit."""
-    return any(c.isdigit() for c in text)
+    return _DIGIT.search(text) is not None
 
 
 def has_at(text: str) -> bool:
@@ -62,10 +67,13 @@ def build_recognizers(settings: RedactionSettings) -> list[GatedRecognizer]:
     """The recognisers for the allow-listed entities (others are not even built)."""
     lang = settings.language
     candidates = [
-        GatedRecognizer(SpacyRecognizer(supported_language=lang, supported_entities=["PERSON", "LOCATION"]),
-                        always, uses_ner=True),
-        GatedRecognizer(ChatPhoneRecognizer(regions=settings.phone_regions, leniency=settings.phone_leniency,
-                                            language=lang), has_digit),
+        GatedRecognizer(
+            SpacyRecognizer(supported_language=lang, supported_entities=["PERSON", "LOCATION"]), always, uses_ner=True
+        ),
+        GatedRecognizer(
+            ChatPhoneRecognizer(regions=settings.phone_regions, leniency=settings.phone_leniency, language=lang),
+            has_digit,
+        ),
         GatedRecognizer(EmailRecognizer(supported_language=lang), has_at),
         GatedRecognizer(CreditCardRecognizer(supported_language=lang), has_digit),
         GatedRecognizer(UsSsnRecognizer(supported_language=lang), has_digit),
@@ -74,6 +82,23 @@ def build_recognizers(settings: RedactionSettings) -> list[GatedRecognizer]:
         GatedRecognizer(UsBankRecognizer(supported_language=lang), has_digit),
         GatedRecognizer(StreetAddressRecognizer(language=lang), has_digit),
         GatedRecognizer(DateOfBirthRecognizer(language=lang), has_digit),
+        GatedRecognizer(
+            IntroducedNameRecognizer(
+                introducers=settings.name_introducers,
+                titles=settings.name_titles,
+                address_words=settings.name_address_words,
+                particles=settings.name_particles,
+                exclusions=settings.name_exclusions,
+                score=settings.introduced_name_score,
+                max_tokens=settings.name_max_tokens,
+                typos=settings.name_introducer_typos,
+                language=lang,
+            ),
+            has_upper,
+        ),
     ]
+    if not (settings.name_introducers or settings.name_titles or settings.name_address_words):
+        # Empty phrase lists switch the introduced-name recogniser off (it could find nothing).
+        candidates = [c for c in candidates if not isinstance(c.recognizer, IntroducedNameRecognizer)]
     wanted = set(settings.entities)
     return [c for c in candidates if wanted.intersection(c.recognizer.supported_entities)]

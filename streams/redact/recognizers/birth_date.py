@@ -6,8 +6,10 @@ from presidio_analyzer import Pattern, PatternRecognizer
 
 __all__ = ["DateOfBirthRecognizer"]
 
-_MONTHS = "Jan|January|Feb|February|Mar|March|Apr|April|May|Jun|June|Jul|July|Aug|August|Sep|Sept|September" \
+_MONTHS = (
+    "Jan|January|Feb|February|Mar|March|Apr|April|May|Jun|June|Jul|July|Aug|August|Sep|Sept|September"
     "|Oct|October|Nov|November|Dec|December"
+)
 
 
 class DateOfBirthRecognizer(PatternRecognizer):
@@ -16,11 +18,15 @@ class DateOfBirthRecognizer(PatternRecognizer):
 
     BASE_SCORE = 0.1
     PATTERNS = [
-        Pattern("numeric date", r"\b(?:\d{1,2}[/.-]\d{1,2}[/.-](?:19|20)\d{2}|(?:19|20)\d{2}-\d{2}-\d{2})\b",
-                BASE_SCORE),
-        Pattern("written date", rf"\b(?:\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{_MONTHS})\.?,?\s+(?:19|20)\d{{2}}"
-                                rf"|(?:{_MONTHS})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+(?:19|20)\d{{2}})\b",
-                BASE_SCORE),
+        Pattern(
+            "numeric date", r"\b(?:\d{1,2}[/.-]\d{1,2}[/.-](?:19|20)\d{2}|(?:19|20)\d{2}-\d{2}-\d{2})\b", BASE_SCORE
+        ),
+        Pattern(
+            "written date",
+            rf"\b(?:\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{_MONTHS})\.?,?\s+(?:19|20)\d{{2}}"
+            rf"|(?:{_MONTHS})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+(?:19|20)\d{{2}})\b",
+            BASE_SCORE,
+        ),
     ]
     CONTEXT = ["born", "birth", "dob", "birthday", "d.o.b"]
 

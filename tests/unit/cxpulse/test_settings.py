@@ -26,7 +26,7 @@ def test_defaults_match_the_documented_addresses() -> None:
 
 
 def test_toml_file_overrides_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    (tmp_path / "cxpulse.toml").write_text('[kafka]\npartitions = 7\n[channels.sms]\nprice_per_message = 0.01\n')
+    (tmp_path / "cxpulse.toml").write_text("[kafka]\npartitions = 7\n[channels.sms]\nprice_per_message = 0.01\n")
     settings = Settings()
     assert settings.kafka.partitions == 7
     assert settings.channels["sms"].price_per_message == 0.01

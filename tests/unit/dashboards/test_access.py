@@ -14,8 +14,17 @@ from dashboards.access import AccessError, check_listen_address, is_loopback, pa
 DASHBOARD_APP = Path(__file__).resolve().parents[3] / "dashboards" / "app.py"
 
 
-@pytest.mark.parametrize(("host", "loopback"), [("127.0.0.1", True), ("::1", True), ("localhost", True),
-                                                ("0.0.0.0", False), ("10.1.2.3", False), ("cx.example.com", False)])
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [
+        ("127.0.0.1", True),
+        ("::1", True),
+        ("localhost", True),
+        ("0.0.0.0", False),
+        ("10.1.2.3", False),
+        ("cx.example.com", False),
+    ],
+)
 def test_loopback_detection(host: str, loopback: bool) -> None:
     assert is_loopback(host) is loopback
 

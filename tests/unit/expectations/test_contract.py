@@ -36,8 +36,9 @@ OTHER_CONVERSATION = "CH" + "0123456789abcdef" * 2
 def _normalise(sample: dict[str, Any], *, tag: str = "") -> ConversationEvent:
     if "form" in sample:
         token = sample["headers"].get("I-Twilio-Idempotency-Token")
-        return from_webhook_form(sample["form"], idempotency_token=f"{token}{tag}" if token else None, rules=RULES,
-                                 received_at=NOW)
+        return from_webhook_form(
+            sample["form"], idempotency_token=f"{token}{tag}" if token else None, rules=RULES, received_at=NOW
+        )
     return from_cloudevent({**sample, "id": f"{sample['id']}{tag}"}, rules=RULES, received_at=NOW)
 
 
@@ -117,38 +118,112 @@ MUTATIONS = [
     Mutation("missing-conversation-sid", "onMessageAdded", _drop("ConversationSid"), "normaliser", "missing_field"),
     Mutation("missing-message-sid-ce", "message.added", _drop("MessageSid"), "normaliser", "missing_field"),
     Mutation("missing-participant-sid", "onParticipantAdded", _drop("ParticipantSid"), "normaliser", "missing_field"),
-    Mutation("wrong-sid-prefix", "onMessageAdded", _set("MessageSid", "MB7c34161a289cf46cd00bd7b4488cc115"),
-             "normaliser", "bad_sid"),
-    Mutation("wrong-account-prefix-ce", "conversation.added", _set("AccountSid", "CHe268443e43d93dab7ebef303bbe9642f"),
-             "normaliser", "bad_sid"),
-    Mutation("bad-timestamp", "onMessageAdded", _set("DateCreated", "14/03/2026 09:00"), "normaliser",
-             "bad_timestamp"),
-    Mutation("bad-timestamp-ce", "conversation-state.updated", _set("StateUpdated", "yesterday"), "normaliser",
-             "bad_timestamp"),
-    Mutation("unknown-type", "onMessageAdded", _set("EventType", "onMessageExploded"), "normaliser",
-             "unknown_event_type"),
-    Mutation("unknown-type-ce", "message.added", _envelope("type", "com.twilio.conversations.user.added"),
-             "normaliser", "unknown_event_type"),
+    Mutation(
+        "wrong-sid-prefix",
+        "onMessageAdded",
+        _set("MessageSid", "MB7c34161a289cf46cd00bd7b4488cc115"),
+        "normaliser",
+        "bad_sid",
+    ),
+    Mutation(
+        "wrong-account-prefix-ce",
+        "conversation.added",
+        _set("AccountSid", "CHe268443e43d93dab7ebef303bbe9642f"),
+        "normaliser",
+        "bad_sid",
+    ),
+    Mutation("bad-timestamp", "onMessageAdded", _set("DateCreated", "14/03/2026 09:00"), "normaliser", "bad_timestamp"),
+    Mutation(
+        "bad-timestamp-ce",
+        "conversation-state.updated",
+        _set("StateUpdated", "yesterday"),
+        "normaliser",
+        "bad_timestamp",
+    ),
+    Mutation(
+        "unknown-type", "onMessageAdded", _set("EventType", "onMessageExploded"), "normaliser", "unknown_event_type"
+    ),
+    Mutation(
+        "unknown-type-ce",
+        "message.added",
+        _envelope("type", "com.twilio.conversations.user.added"),
+        "normaliser",
+        "unknown_event_type",
+    ),
     Mutation("negative-index", "onMessageAdded", _set("Index", "-1"), "normaliser", "bad_value"),
     # Accepted by the tolerant normaliser, caught by the data-quality suites.
-    Mutation("sid-not-hex", "onMessageAdded", _set("ConversationSid", "CHb24e9760291913eedc16833c977fZZZZ"),
-             "suite", "bad_sid", "common.v1/conversation_sid_format"),
-    Mutation("sid-too-short-ce", "participant.added", _set("ParticipantSid", "MB015efb7c0ddd"),
-             "suite", "bad_sid", "participant.v1/participant_sid_format"),
-    Mutation("future-timestamp", "onMessageAdded", _set("DateCreated", FUTURE), "suite", "future_timestamp",
-             "common.v1/occurred_at_not_future"),
-    Mutation("future-timestamp-ce", "conversation.added", _set("DateCreated", FUTURE), "suite", "future_timestamp",
-             "common.v1/occurred_at_not_future"),
-    Mutation("attributes-not-json", "onParticipantUpdated", _set("Attributes", "{role: agent"), "suite",
-             "attributes_unparseable", "common.v1/attributes_parseable"),
-    Mutation("unknown-channel", "onMessageAdded", _set("Source", "PIGEON"), "suite", "unknown_channel",
-             "common.v1/channel_known"),
-    Mutation("author-unresolved", "onMessageAdded", _drop("Author"), "suite", "author_role_unresolved",
-             "message.v1/author_role_resolved"),
-    Mutation("body-too-long-ce", "message.added", _set("MessageBody", "x" * 5000), "suite", "body_too_long",
-             "message.v1/body_length"),
-    Mutation("unknown-state", "onConversationStateUpdated", _set("StateTo", "exploded"), "suite", "unknown_state",
-             "conversation.v1/state_known"),
+    Mutation(
+        "sid-not-hex",
+        "onMessageAdded",
+        _set("ConversationSid", "CHb24e9760291913eedc16833c977fZZZZ"),
+        "suite",
+        "bad_sid",
+        "common.v1/conversation_sid_format",
+    ),
+    Mutation(
+        "sid-too-short-ce",
+        "participant.added",
+        _set("ParticipantSid", "MB015efb7c0ddd"),
+        "suite",
+        "bad_sid",
+        "participant.v1/participant_sid_format",
+    ),
+    Mutation(
+        "future-timestamp",
+        "onMessageAdded",
+        _set("DateCreated", FUTURE),
+        "suite",
+        "future_timestamp",
+        "common.v1/occurred_at_not_future",
+    ),
+    Mutation(
+        "future-timestamp-ce",
+        "conversation.added",
+        _set("DateCreated", FUTURE),
+        "suite",
+        "future_timestamp",
+        "common.v1/occurred_at_not_future",
+    ),
+    Mutation(
+        "attributes-not-json",
+        "onParticipantUpdated",
+        _set("Attributes", "{role: agent"),
+        "suite",
+        "attributes_unparseable",
+        "common.v1/attributes_parseable",
+    ),
+    Mutation(
+        "unknown-channel",
+        "onMessageAdded",
+        _set("Source", "PIGEON"),
+        "suite",
+        "unknown_channel",
+        "common.v1/channel_known",
+    ),
+    Mutation(
+        "author-unresolved",
+        "onMessageAdded",
+        _drop("Author"),
+        "suite",
+        "author_role_unresolved",
+        "message.v1/author_role_resolved",
+    ),
+    Mutation(
+        "body-too-long-ce",
+        "message.added",
+        _set("MessageBody", "x" * 5000),
+        "suite",
+        "body_too_long",
+        "message.v1/body_length",
+    ),
+    Mutation(
+        "unknown-state",
+        "onConversationStateUpdated",
+        _set("StateTo", "exploded"),
+        "suite",
+        "unknown_state",
+        "conversation.v1/state_known",
+    ),
 ]
 
 
@@ -221,7 +296,8 @@ def test_bad_events_do_not_hold_back_the_good_ones(mutated_batch: tuple[dict[str
 def test_results_count_every_failure_once(mutated_batch: tuple[dict[str, int], BatchResult]) -> None:
     _, result = mutated_batch
     for stat in result.stats:
-        listed = sum(1 for f in result.failed for x in f.failures if (x.suite, x.expectation) ==
-                     (stat.suite, stat.expectation))
+        listed = sum(
+            1 for f in result.failed for x in f.failures if (x.suite, x.expectation) == (stat.suite, stat.expectation)
+        )
         assert stat.unexpected_count == listed, stat
         assert stat.success is (listed == 0)

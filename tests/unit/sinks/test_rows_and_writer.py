@@ -35,8 +35,13 @@ def event(event_type: EventType, event_id: str, *, at: datetime = T0, **fields: 
         "redacted": True,
     }
     if event_type.value.startswith("message"):
-        base.update(message_sid="IM" + "1" * 32, index=0, body="hello <PERSON>", author="cust_x",
-                    author_role=AuthorRole.CUSTOMER)
+        base.update(
+            message_sid="IM" + "1" * 32,
+            index=0,
+            body="hello <PERSON>",
+            author="cust_x",
+            author_role=AuthorRole.CUSTOMER,
+        )
     base.update(fields)
     return ConversationEvent(**base)  # type: ignore[arg-type]
 
@@ -75,8 +80,12 @@ def test_replayed_event_gives_identical_rows() -> None:
 def test_later_message_change_has_higher_version_and_keeps_sent_at() -> None:
     added = message_row(event(EventType.MESSAGE_ADDED, "e1"))
     updated = message_row(
-        event(EventType.MESSAGE_UPDATED, "e2", at=T0 + timedelta(seconds=5),
-              attributes={"raw_extra": {"DateCreated": T0.isoformat()}})
+        event(
+            EventType.MESSAGE_UPDATED,
+            "e2",
+            at=T0 + timedelta(seconds=5),
+            attributes={"raw_extra": {"DateCreated": T0.isoformat()}},
+        )
     )
     removed_same_ms = message_row(event(EventType.MESSAGE_REMOVED, "e3", at=T0 + timedelta(seconds=5)))
     version = MESSAGE_COLUMNS.index("version")
@@ -115,8 +124,9 @@ def test_writer_retries_then_stores_every_table_with_the_token() -> None:
     client = FakeClient(failures=2)
     sleeps: list[float] = []
     writer = BatchWriter(lambda: client, SinkSettings(backoff_s=0.1), sleep=sleeps.append)  # type: ignore[arg-type,return-value]
-    tables = event_tables([event(EventType.MESSAGE_ADDED, "e1").to_json(),
-                           event(EventType.CONVERSATION_ADDED, "e2").to_json()])
+    tables = event_tables(
+        [event(EventType.MESSAGE_ADDED, "e1").to_json(), event(EventType.CONVERSATION_ADDED, "e2").to_json()]
+    )
     result = writer.write(tables, token="tok")
     assert result.attempts == 3
     assert sleeps == [0.1, 0.2]
@@ -127,7 +137,9 @@ def test_writer_retries_then_stores_every_table_with_the_token() -> None:
 def test_writer_raises_backpressure_after_bounded_attempts() -> None:
     client = FakeClient(failures=100)
     writer = BatchWriter(
-        lambda: client, SinkSettings(insert_attempts=3, backoff_s=1, backoff_max_s=1.5), sleep=lambda _: None  # type: ignore[arg-type,return-value]
+        lambda: client,
+        SinkSettings(insert_attempts=3, backoff_s=1, backoff_max_s=1.5),
+        sleep=lambda _: None,  # type: ignore[arg-type,return-value]
     )
     with pytest.raises(SinkBackpressure) as raised:
         writer.write(event_tables([event(EventType.MESSAGE_ADDED, "e1").to_json()]), token="tok")

@@ -80,7 +80,9 @@ def test_signed_webhook_is_produced_once_and_answered_200(service: IngestService
     ],
 )
 def test_bad_signature_is_403_and_nothing_is_produced(
-    service: IngestService, producer: FakeProducer, mutate  # type: ignore[no-untyped-def]
+    service: IngestService,
+    producer: FakeProducer,
+    mutate,  # type: ignore[no-untyped-def]
 ) -> None:
     headers, form = mutate(*sample("onMessageAdded"))
     response = run(service.conversations_webhook(headers, CONVERSATIONS_PATH, urlencode(form).encode()))
@@ -106,8 +108,9 @@ def test_signed_but_malformed_webhook_is_400_with_the_reason(service: IngestServ
 
 def test_non_form_body_is_400(service: IngestService) -> None:
     headers, _ = sample("onMessageAdded")
-    response = run(service.conversations_webhook({**headers, "Content-Type": "application/json"}, CONVERSATIONS_PATH,
-                                                 b"{}"))
+    response = run(
+        service.conversations_webhook({**headers, "Content-Type": "application/json"}, CONVERSATIONS_PATH, b"{}")
+    )
     assert response.status == 400
 
 
@@ -147,8 +150,9 @@ def test_cloudevents_batch_keeps_valid_events_and_reports_invalid(
     service: IngestService, producer: FakeProducer
 ) -> None:
     unknown = {**_cloudevent("message.added"), "id": "unknown-1", "type": "com.twilio.conversations.user.added"}
-    headers, path_qs, body = _cloudevents_request([_cloudevent("message.added"), unknown,
-                                                   _cloudevent("participant.added")])
+    headers, path_qs, body = _cloudevents_request(
+        [_cloudevent("message.added"), unknown, _cloudevent("participant.added")]
+    )
     response = run(service.event_streams(headers, path_qs, body))
     assert response.status == 200
     assert response.payload["accepted"] == 2

@@ -19,12 +19,20 @@ def redactor() -> Redactor:
     return Redactor(Settings().redaction)
 
 
-def message(body: str, author: str = "+14155550123", role: AuthorRole = AuthorRole.CUSTOMER,
-            **attributes: object) -> ConversationEvent:
+def message(
+    body: str, author: str = "+14155550123", role: AuthorRole = AuthorRole.CUSTOMER, **attributes: object
+) -> ConversationEvent:
     return ConversationEvent(
-        event_id="e1", event_type=EventType.MESSAGE_ADDED, account_sid="AC" + "0" * 32,
-        conversation_sid="CH" + "1" * 32, message_sid="IM" + "2" * 32, author=author, author_role=role,
-        body=body, attributes=dict(attributes), occurred_at=datetime(2026, 11, 25, tzinfo=UTC),
+        event_id="e1",
+        event_type=EventType.MESSAGE_ADDED,
+        account_sid="AC" + "0" * 32,
+        conversation_sid="CH" + "1" * 32,
+        message_sid="IM" + "2" * 32,
+        author=author,
+        author_role=role,
+        body=body,
+        attributes=dict(attributes),
+        occurred_at=datetime(2026, 11, 25, tzinfo=UTC),
     )
 
 

@@ -21,17 +21,27 @@ MARKER = "__force_redaction_failure__"
 @pytest.fixture(scope="module")
 def redactor() -> Redactor:
     settings = Settings().redaction.model_copy(
-        update={"fail_marker": MARKER, "max_chunk_chars": 2000, "chunk_overlap_chars": 100,
-                "pseudonymised_entities": ("EMAIL_ADDRESS",)}
+        update={
+            "fail_marker": MARKER,
+            "max_chunk_chars": 2000,
+            "chunk_overlap_chars": 100,
+            "pseudonymised_entities": ("EMAIL_ADDRESS",),
+        }
     )
     return Redactor(settings)
 
 
 def message(body: str, event_id: str = "e1") -> ConversationEvent:
     return ConversationEvent(
-        event_id=event_id, event_type=EventType.MESSAGE_ADDED, account_sid="AC" + "0" * 32,
-        conversation_sid="CH" + "1" * 32, message_sid="IM" + "2" * 32, author="+14155550123",
-        author_role=AuthorRole.CUSTOMER, body=body, occurred_at=datetime(2026, 11, 25, tzinfo=UTC),
+        event_id=event_id,
+        event_type=EventType.MESSAGE_ADDED,
+        account_sid="AC" + "0" * 32,
+        conversation_sid="CH" + "1" * 32,
+        message_sid="IM" + "2" * 32,
+        author="+14155550123",
+        author_role=AuthorRole.CUSTOMER,
+        body=body,
+        occurred_at=datetime(2026, 11, 25, tzinfo=UTC),
     )
 
 
@@ -49,7 +59,7 @@ def test_text_longer_than_spacy_max_length_is_chunked_not_refused(redactor: Reda
     filler = "please help me with this. " * 400  # 10,400 chars
     text = filler + "call me on +14155550123 or mail jane.doe@example.com"
     findings = analyzer.analyze_batch([text])[0]
-    types = {(f.entity_type, text[f.start:f.end]) for f in findings}
+    types = {(f.entity_type, text[f.start : f.end]) for f in findings}
     assert ("PHONE_NUMBER", "+14155550123") in types and ("EMAIL_ADDRESS", "jane.doe@example.com") in types
 
 
@@ -78,10 +88,11 @@ def test_audit_has_offsets_scores_versions_and_no_values(redactor: Redactor) -> 
     assert result.event.body is not None and "priya@example.com" not in result.event.body
     assert "<EMAIL_ADDRESS:" in result.event.body and "<CREDIT_CARD>" in result.event.body
     audit = result.audit
-    spans = {(f.entity_type, body[f.start:f.end]) for f in audit.findings if f.field == "body"}
+    spans = {(f.entity_type, body[f.start : f.end]) for f in audit.findings if f.field == "body"}
     assert ("CREDIT_CARD", "4111 1111 1111 1111") in spans and ("PERSON", "Priya Raman") in spans
     assert audit.config_version == redactor.config_version and audit.model_version
     serialised = audit.to_json().decode() + json.dumps(
-        audit_tables([audit.to_json()])["redaction_audit"].rows, default=str)
+        audit_tables([audit.to_json()])["redaction_audit"].rows, default=str
+    )
     for value in ("Priya", "priya@example.com", "4111", "4155550123"):
         assert value not in serialised

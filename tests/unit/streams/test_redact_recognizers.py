@@ -17,7 +17,7 @@ def analyzer() -> FastAnalyzer:
 
 
 def found(analyzer: FastAnalyzer, text: str) -> set[tuple[str, str]]:
-    return {(f.entity_type, text[f.start:f.end]) for f in analyzer.analyze_batch([text])[0]}
+    return {(f.entity_type, text[f.start : f.end]) for f in analyzer.analyze_batch([text])[0]}
 
 
 @pytest.mark.parametrize(
@@ -64,8 +64,14 @@ def test_hard_negatives_stay(analyzer: FastAnalyzer, text: str, entity: str | No
 
 @pytest.mark.parametrize(
     ("gate", "text", "expected"),
-    [(has_digit, "no digits here", False), (has_digit, "room 1", True), (has_at, "a@b", True),
-     (has_at, "at home", False), (has_digit_or_colon, "::", True), (has_digit_or_colon, "hello", False)],
+    [
+        (has_digit, "no digits here", False),
+        (has_digit, "room 1", True),
+        (has_at, "a@b", True),
+        (has_at, "at home", False),
+        (has_digit_or_colon, "::", True),
+        (has_digit_or_colon, "hello", False),
+    ],
 )
 def test_gates_are_necessary_conditions(gate, text: str, expected: bool) -> None:
     assert gate(text) is expected
@@ -73,8 +79,72 @@ def test_gates_are_necessary_conditions(gate, text: str, expected: bool) -> None
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("ok thanks", False), ("Can you help me?", False), ("hi its jonas murphy here", True),
-     ("I'm in Lagos", True), ("Thanks Maria", True)],
+    [
+        ("ok thanks", False),
+        ("Can you help me?", False),
+        ("hi its jonas murphy here", True),
+        ("I'm in Lagos", True),
+        ("Thanks Maria", True),
+    ],
 )
 def test_ner_prefilter_skips_only_common_words(text: str, expected: bool) -> None:
     assert needs_ner(text) is expected
+
+
+@pytest.mark.parametrize(
+    ("text", "entity", "value"),
+    [
+        ("social security number 087-50-3266", "US_SSN", "087-50-3266"),
+        ("my router ip is 149.205.117.18", "IP_ADDRESS", "149.205.117.18"),
+        ("bank: NL38 ABNA 6402 0679 70", "IBAN_CODE", "NL38 ABNA 6402 0679 70"),
+    ],
+)
+def test_digits_of_a_validated_entity_are_not_also_a_phone(
+    analyzer: FastAnalyzer, text: str, entity: str, value: str
+) -> None:
+    types = found(analyzer, text)
+    assert (entity, value) in types
+    assert not any(e == "PHONE_NUMBER" for e, _ in types), types
+
+
+def test_a_phone_next_to_a_validated_entity_is_kept(analyzer: FastAnalyzer) -> None:
+    text = "my ssn is 536-22-8726 and my phone is +14155550123"
+    assert {("US_SSN", "536-22-8726"), ("PHONE_NUMBER", "+14155550123")} <= found(analyzer, text)
+
+
+def test_phone_region_skipping_finds_exactly_what_presidios_loop_finds() -> None:
+    """The per-region digit floors only skip matchers that could not match: same spans and scores as Presidio's
+    own loop over the same regions, on the corpus and on random digit/punctuation strings."""
+    import random
+
+    from presidio_analyzer.predefined_recognizers import PhoneRecognizer
+
+    from bench.redaction_corpus import generate_corpus
+    from streams.redact.recognizers.phone import ChatPhoneRecognizer
+
+    cfg = Settings().redaction
+    ours = ChatPhoneRecognizer(regions=cfg.phone_regions, leniency=cfg.phone_leniency)
+    reference = PhoneRecognizer(supported_regions=tuple(cfg.phone_regions), leniency=cfg.phone_leniency)
+    rng = random.Random(5)
+    texts = [c.text for c in generate_corpus(1000, 13)]
+    texts += [
+        "call " + "".join(rng.choice("0123456789 -.()/x") for _ in range(rng.randrange(3, 18))) for _ in range(300)
+    ]
+    texts += [f"ring {rng.randrange(10 ** (k - 1), 10**k)} now" for k in range(3, 14) for _ in range(30)]
+    skipped = 0
+    for text in texts:
+        mine = sorted((r.start, r.end, r.score) for r in ours.analyze(text, ["PHONE_NUMBER"]))
+        theirs = sorted((r.start, r.end, r.score) for r in reference.analyze(text, ["PHONE_NUMBER"]))
+        assert mine == theirs, text
+        skipped += len(cfg.phone_regions) - len(ours.regions_for(text))
+    assert skipped > 0, "the floors must skip something, or this test proves nothing"
+    assert sum(bool(reference.analyze(t, ["PHONE_NUMBER"])) for t in texts) > 50
+
+
+@pytest.mark.parametrize(
+    ("text", "digits"), [("no digits", 0), ("it cost $12.50, ok", 4), ("x1x2", 4), ("+1 (415) 555-0123 now", 11)]
+)
+def test_longest_digit_run_counts_digits_between_letters(text: str, digits: int) -> None:
+    from streams.redact.recognizers.phone import longest_digit_run
+
+    assert longest_digit_run(text) == digits

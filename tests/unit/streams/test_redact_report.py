@@ -27,16 +27,19 @@ NOW = datetime(2026, 11, 25, 12, 30, tzinfo=UTC)
 H10, H11 = datetime(2026, 11, 25, 10, tzinfo=UTC), datetime(2026, 11, 25, 11, tzinfo=UTC)
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("24h", NOW - timedelta(hours=24)),
-    ("7d", NOW - timedelta(days=7)),
-    ("15m", NOW - timedelta(minutes=15)),
-    ("2w", NOW - timedelta(weeks=2)),
-    (" 30s ", NOW - timedelta(seconds=30)),
-    ("2026-11-20", datetime(2026, 11, 20, tzinfo=UTC)),
-    ("2026-11-20T08:00:00Z", datetime(2026, 11, 20, 8, tzinfo=UTC)),
-    ("2026-11-20T10:00:00+02:00", datetime(2026, 11, 20, 8, tzinfo=UTC)),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("24h", NOW - timedelta(hours=24)),
+        ("7d", NOW - timedelta(days=7)),
+        ("15m", NOW - timedelta(minutes=15)),
+        ("2w", NOW - timedelta(weeks=2)),
+        (" 30s ", NOW - timedelta(seconds=30)),
+        ("2026-11-20", datetime(2026, 11, 20, tzinfo=UTC)),
+        ("2026-11-20T08:00:00Z", datetime(2026, 11, 20, 8, tzinfo=UTC)),
+        ("2026-11-20T10:00:00+02:00", datetime(2026, 11, 20, 8, tzinfo=UTC)),
+    ],
+)
 def test_parse_moment_accepts_relative_and_iso(text: str, expected: datetime) -> None:
     assert parse_moment(text, now=NOW) == expected
 
@@ -47,12 +50,15 @@ def test_parse_moment_rejects_anything_else_with_the_forms_in_the_message(text: 
         parse_moment(text, now=NOW, option="--until")
 
 
-@pytest.mark.parametrize("argv", [
-    ["report", "redaction", "--since", "yesterday"],
-    ["report", "redaction", "--since", "1h", "--until", "2h"],  # since after until
-    ["report", "redaction", "--since", "1h", "--format", "pdf"],
-    ["report", "redaction"],  # --since is required
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["report", "redaction", "--since", "yesterday"],
+        ["report", "redaction", "--since", "1h", "--until", "2h"],  # since after until
+        ["report", "redaction", "--since", "1h", "--format", "pdf"],
+        ["report", "redaction"],  # --since is required
+    ],
+)
 def test_bad_cli_input_exits_2_before_touching_clickhouse(argv: list[str], capsys: pytest.CaptureFixture) -> None:
     try:
         code = main(argv)
@@ -70,11 +76,21 @@ def test_bucket_is_hourly_up_to_the_configured_span_then_daily() -> None:
 
 def _report(coverage: Coverage, gap: tuple[GapEvent, ...] = ()) -> RedactionReport:
     return RedactionReport(
-        since=NOW - timedelta(hours=24), until=NOW, generated_at=NOW, bucket_s=3600, coverage=coverage, gap=gap,
+        since=NOW - timedelta(hours=24),
+        until=NOW,
+        generated_at=NOW,
+        bucket_s=3600,
+        coverage=coverage,
+        gap=gap,
         gap_limit=100,
-        entities=(EntityBucket(H10, "PERSON", 3, 2), EntityBucket(H10, "PHONE_NUMBER", 1, 1),
-                  EntityBucket(H11, "PERSON", 2, 2), EntityBucket(H11, "EMAIL_ADDRESS", 4, 3)),
-        failed_closed=1, failed_without_id=0,
+        entities=(
+            EntityBucket(H10, "PERSON", 3, 2),
+            EntityBucket(H10, "PHONE_NUMBER", 1, 1),
+            EntityBucket(H11, "PERSON", 2, 2),
+            EntityBucket(H11, "EMAIL_ADDRESS", 4, 3),
+        ),
+        failed_closed=1,
+        failed_without_id=0,
         failure_reasons=(FailureReason("AnalysisFailure: RuntimeError", 1, H11, H11),),
         versions=(VersionSpan("cxpulse-fast", "en_core_web_sm-3.8.0", "cfg-a1", 7, H10, H11),),
     )
@@ -117,8 +133,9 @@ def test_markdown_has_status_gap_entity_matrix_failures_versions() -> None:
 
 
 def test_markdown_says_when_the_gap_list_is_truncated() -> None:
-    many = _report(Coverage(received=50, scanned=40, failed_closed=0, missing=10),
-                   gap=(GapEvent("EV1", "CH1", H10, "missing"),))
+    many = _report(
+        Coverage(received=50, scanned=40, failed_closed=0, missing=10), gap=(GapEvent("EV1", "CH1", H10, "missing"),)
+    )
     assert "### Gap (first 1 of 10)" in render_md(many)
 
 
@@ -149,8 +166,10 @@ class _Links(HTMLParser):
 
 
 def test_html_is_self_contained_with_a_chart_and_escapes_data() -> None:
-    hostile = _report(Coverage(received=1, scanned=0, failed_closed=1, missing=0),
-                      gap=(GapEvent("EV<script>", "CH1", H10, "failed closed"),))
+    hostile = _report(
+        Coverage(received=1, scanned=0, failed_closed=1, missing=0),
+        gap=(GapEvent("EV<script>", "CH1", H10, "failed closed"),),
+    )
     page = render_html(hostile)
     assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
     assert "<script>" not in page and "EV&lt;script&gt;" in page

@@ -28,8 +28,14 @@ class Script:
 
     def _event(self, event_type: EventType, at: float, **fields: Any) -> ConversationEvent:
         event = ConversationEvent(
-            event_id=f"ev-{next(self._ids)}", event_type=event_type, account_sid="AC" + "0" * 32,
-            conversation_sid=self.sid, occurred_at=T0 + timedelta(seconds=at), redacted=True, **fields)
+            event_id=f"ev-{next(self._ids)}",
+            event_type=event_type,
+            account_sid="AC" + "0" * 32,
+            conversation_sid=self.sid,
+            occurred_at=T0 + timedelta(seconds=at),
+            redacted=True,
+            **fields,
+        )
         self.events.append(event)
         return event
 
@@ -42,14 +48,24 @@ class Script:
         return self
 
     def says(self, at: float, role: AuthorRole, author: str = "", *, handoff: bool = False) -> Script:
-        author = author or {AuthorRole.CUSTOMER: "cust_1", AuthorRole.AGENT: "agent:ann",
-                            AuthorRole.BOT: "bot:aria"}.get(role, "system")
+        author = author or {
+            AuthorRole.CUSTOMER: "cust_1",
+            AuthorRole.AGENT: "agent:ann",
+            AuthorRole.BOT: "bot:aria",
+        }.get(role, "system")
         # Agent and bot messages come from the SDK: Twilio calls their channel "chat" whatever the conversation.
         channel = self.channel if role is AuthorRole.CUSTOMER else "chat"
         index = next(self._index)
-        self._event(EventType.MESSAGE_ADDED, at, author=author, author_role=role, index=index,
-                    message_sid=f"IM{index:032d}", channel=channel,
-                    attributes={"escalated": True} if handoff else {})
+        self._event(
+            EventType.MESSAGE_ADDED,
+            at,
+            author=author,
+            author_role=role,
+            index=index,
+            message_sid=f"IM{index:032d}",
+            channel=channel,
+            attributes={"escalated": True} if handoff else {},
+        )
         return self
 
     def customer(self, at: float) -> Script:
@@ -62,8 +78,7 @@ class Script:
         return self.says(at, AuthorRole.BOT, handoff=handoff)
 
     def state(self, at: float, state_from: str, state_to: str, reason: str = "TIMER") -> Script:
-        self._event(EventType.CONVERSATION_STATE_UPDATED, at, state_from=state_from, state_to=state_to,
-                    reason=reason)
+        self._event(EventType.CONVERSATION_STATE_UPDATED, at, state_from=state_from, state_to=state_to, reason=reason)
         return self
 
     def receipt(self, at: float) -> Script:

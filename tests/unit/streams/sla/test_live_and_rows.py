@@ -26,7 +26,7 @@ def view(script: Script):  # noqa: ANN201 - a LiveView
 def test_a_waiting_customer_crosses_into_breaching_by_the_clock_alone() -> None:
     live = view(Script().added(0).customer(10).customer(30))
     assert live.awaiting_since == START + 10
-    assert live_status(live, START + 70, CFG) == AWAITING      # exactly 60 s: still within
+    assert live_status(live, START + 70, CFG) == AWAITING  # exactly 60 s: still within
     assert live_status(live, START + 70.5, CFG) == BREACHING
     row = live_row(live, START + 71, CFG)
     assert (row.status, row.breach_at) == (BREACHING, START + 70)
@@ -46,15 +46,36 @@ def test_answered_bot_served_and_closed_conversations_are_not_awaiting() -> None
 
 
 def _response(outcome: str, breached: bool, short: bool = False, retracted: bool = False) -> ResponseFact:
-    return ResponseFact(response_id="r", conversation_sid="c", channel="sms", queue="q", outcome=outcome, agent="",
-                        customer_at=0, reply_at=1, response_s=1, threshold_s=60, is_first=False, breached=breached,
-                        short_abandon=short, segment=0, customer_messages=1, retracted=retracted)
+    return ResponseFact(
+        response_id="r",
+        conversation_sid="c",
+        channel="sms",
+        queue="q",
+        outcome=outcome,
+        agent="",
+        customer_at=0,
+        reply_at=1,
+        response_s=1,
+        threshold_s=60,
+        is_first=False,
+        breached=breached,
+        short_abandon=short,
+        segment=0,
+        customer_messages=1,
+        retracted=retracted,
+    )
 
 
 def test_service_level_counts_answers_and_abandons_past_the_threshold() -> None:
-    facts = [_response("answered", False), _response("answered", False), _response("answered", True),
-             _response("abandoned", True), _response("abandoned", False),  # under the threshold: not counted
-             _response("abandoned", True, short=True), _response("answered", True, retracted=True)]
+    facts = [
+        _response("answered", False),
+        _response("answered", False),
+        _response("answered", True),
+        _response("abandoned", True),
+        _response("abandoned", False),  # under the threshold: not counted
+        _response("abandoned", True, short=True),
+        _response("answered", True, retracted=True),
+    ]
     assert service_level_pct(facts) == 50.0  # 2 within ÷ (3 answered + 1 abandoned past the threshold)
     assert service_level_pct([]) is None
     assert percentile([5, 1, 3, 2, 4], 0.5) == 3 and percentile([5, 1, 3, 2, 4], 0.99) == 5
@@ -72,7 +93,11 @@ def test_fact_json_becomes_rows_in_column_order() -> None:
     (conv_rows,) = conversation_tables([json.dumps(conversation.to_dict()).encode()]).values()
     conv = dict(zip(CONVERSATION_COLUMNS, conv_rows.rows[0], strict=True))
     assert (conv["handle_s"], conv["messages_total"], conv["agents"], conv["version"]) == (
-        80.0, 2, ["agent:ann"], state.seq)
+        80.0,
+        2,
+        ["agent:ann"],
+        state.seq,
+    )
 
 
 def test_window_counts_are_not_squashed_into_flags() -> None:
@@ -81,8 +106,17 @@ def test_window_counts_are_not_squashed_into_flags() -> None:
 
     book = WindowBook("chat", "support", WindowSpec(), minutes={})
     for sid in ("a", "b"):
-        book.apply(WindowInput(fact_id=f"{sid}:c", version=1, kind="conversation", channel="chat", queue="support",
-                               ts=START + 5, bot_contained=True))
+        book.apply(
+            WindowInput(
+                fact_id=f"{sid}:c",
+                version=1,
+                kind="conversation",
+                channel="chat",
+                queue="support",
+                ts=START + 5,
+                bot_contained=True,
+            )
+        )
     (row,) = [r for r in book.rows([int(START)]) if r.window == "tumbling"]
     (rows,) = window_tables([json.dumps(row.to_dict()).encode()]).values()
     stored = dict(zip(WINDOW_COLUMNS, rows.rows[0], strict=True))

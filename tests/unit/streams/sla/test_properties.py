@@ -16,8 +16,9 @@ from tests.unit.streams.sla.builders import Script, run
 
 CFG = SlaConfig(prices={"sms": 0.01})
 
-_STEPS = st.sampled_from(["customer", "customer", "customer", "agent", "bot", "handoff", "receipt",
-                          "bot_joins", "agent_joins", "pause"])
+_STEPS = st.sampled_from(
+    ["customer", "customer", "customer", "agent", "bot", "handoff", "receipt", "bot_joins", "agent_joins", "pause"]
+)
 
 
 @st.composite
@@ -59,8 +60,11 @@ def final(published: list[Fact]) -> dict[str, Fact]:
 
 def live_facts(published: list[Fact]) -> dict[str, Fact]:
     """The final facts without retractions, versions blanked: what the metrics are computed from."""
-    return {k: replace(f, version=0) for k, f in final(published).items()
-            if not (isinstance(f, ResponseFact) and f.retracted)}
+    return {
+        k: replace(f, version=0)
+        for k, f in final(published).items()
+        if not (isinstance(f, ResponseFact) and f.retracted)
+    }
 
 
 @settings(max_examples=150, deadline=None)
@@ -70,8 +74,9 @@ def test_duplicates_never_change_any_metric(events: list[ConversationEvent], dat
     with_duplicates = list(events)
     for _ in range(data.draw(st.integers(min_value=1, max_value=10))):
         original = data.draw(st.integers(min_value=0, max_value=len(events) - 1))
-        position = data.draw(st.integers(min_value=with_duplicates.index(events[original]) + 1,
-                                         max_value=len(with_duplicates)))
+        position = data.draw(
+            st.integers(min_value=with_duplicates.index(events[original]) + 1, max_value=len(with_duplicates))
+        )
         with_duplicates.insert(position, events[original])
     dup_state, dup_published = run(with_duplicates, CFG)
     assert dup_state.to_json() == state.to_json()
@@ -95,6 +100,10 @@ def test_service_level_is_a_percentage(events: list[ConversationEvent]) -> None:
     facts = [f for f in final(published).values() if isinstance(f, ResponseFact)]
     sl = service_level_pct(facts)
     assert sl is None or 0.0 <= sl <= 100.0
-    counted = [f for f in facts if not f.retracted and (f.outcome == ANSWERED or (
-        f.outcome == ABANDONED and f.breached and not f.short_abandon))]
+    counted = [
+        f
+        for f in facts
+        if not f.retracted
+        and (f.outcome == ANSWERED or (f.outcome == ABANDONED and f.breached and not f.short_abandon))
+    ]
     assert (sl is None) == (not counted)

@@ -38,8 +38,7 @@ def at(seconds: float) -> float:
 
 
 def test_a_run_of_customer_messages_is_timed_from_its_first_message() -> None:
-    script = (Script().added(0).customer(10).customer(20).customer(25).agent(70)
-              .customer(100).agent(161))
+    script = Script().added(0).customer(10).customer(20).customer(25).agent(70).customer(100).agent(161)
     _, published = run(script.events, CFG)
     first, second = responses(published)
     assert (first.customer_at, first.reply_at, first.response_s) == (at(10), at(70), 60.0)
@@ -56,8 +55,14 @@ def test_channel_comes_from_the_conversation_not_from_sdk_agent_messages() -> No
 
 
 def test_threshold_lookup_is_most_specific_first() -> None:
-    cfg = SlaConfig(sla=SlaSettings(default_threshold_s=60, channel_threshold_s={"sms": 120},
-                                    queue_threshold_s={"billing": 30}, threshold_s={"sms:sales": 300}))
+    cfg = SlaConfig(
+        sla=SlaSettings(
+            default_threshold_s=60,
+            channel_threshold_s={"sms": 120},
+            queue_threshold_s={"billing": 30},
+            threshold_s={"sms:sales": 300},
+        )
+    )
     assert cfg.threshold_s("sms", "sales") == 300
     assert cfg.threshold_s("sms", "billing") == 30
     assert cfg.threshold_s("sms", "support") == 120
@@ -68,11 +73,19 @@ def test_threshold_lookup_is_most_specific_first() -> None:
 
 
 def test_bot_answers_stop_the_clock_and_a_hand_off_starts_the_human_wait() -> None:
-    script = (Script().added(0).joins(1, AuthorRole.CUSTOMER, "cust_1").joins(2, AuthorRole.BOT, "bot:aria")
-              .customer(10).bot(12)            # the bot answered: nobody waits for a human
-              .customer(30).bot(32, handoff=True)  # "let me transfer you": the wait from 30 s counts
-              .joins(80, AuthorRole.AGENT, "agent:bo").agent(90, "agent:bo")
-              .state(200, "active", "closed", "API"))
+    script = (
+        Script()
+        .added(0)
+        .joins(1, AuthorRole.CUSTOMER, "cust_1")
+        .joins(2, AuthorRole.BOT, "bot:aria")
+        .customer(10)
+        .bot(12)  # the bot answered: nobody waits for a human
+        .customer(30)
+        .bot(32, handoff=True)  # "let me transfer you": the wait from 30 s counts
+        .joins(80, AuthorRole.AGENT, "agent:bo")
+        .agent(90, "agent:bo")
+        .state(200, "active", "closed", "API")
+    )
     _, published = run(script.events, CFG)
     (response,) = responses(published)
     assert (response.customer_at, response.reply_at) == (at(30), at(90))
@@ -85,9 +98,18 @@ def test_bot_answers_stop_the_clock_and_a_hand_off_starts_the_human_wait() -> No
 
 
 def test_bot_contained_conversation_has_no_waits_and_costs_per_message() -> None:
-    script = (Script().added(0).joins(2, AuthorRole.BOT, "bot:aria").customer(10).bot(12).customer(40).bot(42)
-              .customer(60)  # "thanks" - to a bot: not a wait for a human, so not an abandon
-              .state(240, "active", "inactive").state(540, "inactive", "closed"))
+    script = (
+        Script()
+        .added(0)
+        .joins(2, AuthorRole.BOT, "bot:aria")
+        .customer(10)
+        .bot(12)
+        .customer(40)
+        .bot(42)
+        .customer(60)  # "thanks" - to a bot: not a wait for a human, so not an abandon
+        .state(240, "active", "inactive")
+        .state(540, "inactive", "closed")
+    )
     _, published = run(script.events, CFG)
     assert responses(published) == []
     fact = conversation(published)
@@ -97,9 +119,17 @@ def test_bot_contained_conversation_has_no_waits_and_costs_per_message() -> None
 
 
 def test_reopen_counts_and_restarts_first_response() -> None:
-    script = (Script().added(0).customer(10).agent(40).state(100, "active", "inactive", "API")
-              .state(400, "inactive", "active", "EVENT").customer(400.5).agent(420.5)
-              .state(500, "active", "closed", "API"))
+    script = (
+        Script()
+        .added(0)
+        .customer(10)
+        .agent(40)
+        .state(100, "active", "inactive", "API")
+        .state(400, "inactive", "active", "EVENT")
+        .customer(400.5)
+        .agent(420.5)
+        .state(500, "active", "closed", "API")
+    )
     _, published = run(script.events, CFG)
     first, second = responses(published)
     assert (first.is_first, first.segment) == (True, 0)
@@ -110,20 +140,35 @@ def test_reopen_counts_and_restarts_first_response() -> None:
 
 def test_reactivation_after_the_reopen_window_is_not_a_reopen() -> None:
     cfg = SlaConfig(sla=SlaSettings(reopen_window_s=200))
-    script = (Script().added(0).customer(10).agent(40).state(100, "active", "inactive")
-              .state(400, "inactive", "active", "EVENT").customer(401).agent(411).state(500, "active", "closed"))
+    script = (
+        Script()
+        .added(0)
+        .customer(10)
+        .agent(40)
+        .state(100, "active", "inactive")
+        .state(400, "inactive", "active", "EVENT")
+        .customer(401)
+        .agent(411)
+        .state(500, "active", "closed")
+    )
     _, published = run(script.events, cfg)
     assert conversation(published).reopen_count == 0
     assert [r.is_first for r in responses(published)] == [True, True]
 
 
 def test_going_inactive_while_awaiting_a_first_answer_is_an_abandoned_wait() -> None:
-    script = (Script().added(0).customer(10).customer(40)
-              .state(190, "active", "inactive").state(490, "inactive", "closed"))
+    script = (
+        Script().added(0).customer(10).customer(40).state(190, "active", "inactive").state(490, "inactive", "closed")
+    )
     _, published = run(script.events, CFG)
     (wait,) = responses(published)
     assert (wait.outcome, wait.response_s, wait.breached, wait.short_abandon, wait.agent) == (
-        "abandoned", 180.0, True, False, "")
+        "abandoned",
+        180.0,
+        True,
+        False,
+        "",
+    )
     fact = conversation(published)
     assert (fact.abandoned, fact.abandoned_waits, fact.responses, fact.first_response_s) == (True, 1, 0, None)
     assert fact.bot_contained is False
@@ -170,7 +215,7 @@ def test_a_late_customer_message_moves_the_start_of_its_run_under_the_same_fact_
     events = [script.events[0], script.events[2], script.events[3], late_first]
     state, published = run(events, CFG)
     versions = [f for f in published if isinstance(f, ResponseFact)]
-    assert [v.response_s for v in versions] == [45.0, 60.0]           # published, then corrected
+    assert [v.response_s for v in versions] == [45.0, 60.0]  # published, then corrected
     assert len({v.fact_id for v in versions}) == 1 and versions[1].version > versions[0].version
     assert derive(state, CFG) == derive(in_order_state, CFG)
 
@@ -194,9 +239,15 @@ def test_removed_messages_do_not_count() -> None:
 
     script = Script().added(0).customer(10).agent(20)
     agent_message = script.events[2]
-    removed = ConversationEvent(event_id="rm", event_type=EventType.MESSAGE_REMOVED, account_sid="AC" + "0" * 32,
-                                conversation_sid=SID, message_sid=agent_message.message_sid,
-                                occurred_at=T0 + timedelta(seconds=25), redacted=True)
+    removed = ConversationEvent(
+        event_id="rm",
+        event_type=EventType.MESSAGE_REMOVED,
+        account_sid="AC" + "0" * 32,
+        conversation_sid=SID,
+        message_sid=agent_message.message_sid,
+        occurred_at=T0 + timedelta(seconds=25),
+        redacted=True,
+    )
     state, published = run([*script.events, removed], CFG)
     assert [r for r in responses(published)] == []
     assert derive(state, CFG).live.awaiting_since == at(10)

@@ -10,10 +10,20 @@ SPEC = WindowSpec(step=60, hopping=900, grace=30)
 T = 1_800_000_000  # a whole minute (and a whole 15 minutes) in epoch seconds
 
 
-def response(fact_id: str, ts: float, seconds: float, *, breached: bool = False, version: int = 1,
-             outcome: str = "answered") -> WindowInput:
-    return WindowInput(fact_id=fact_id, version=version, kind="response", channel="sms", queue="billing",
-                       ts=ts, outcome=outcome, response_s=seconds, breached=breached)
+def response(
+    fact_id: str, ts: float, seconds: float, *, breached: bool = False, version: int = 1, outcome: str = "answered"
+) -> WindowInput:
+    return WindowInput(
+        fact_id=fact_id,
+        version=version,
+        kind="response",
+        channel="sms",
+        queue="billing",
+        ts=ts,
+        outcome=outcome,
+        response_s=seconds,
+        breached=breached,
+    )
 
 
 def book() -> WindowBook:
@@ -62,10 +72,10 @@ def test_duplicates_are_no_ops_and_new_versions_replace_or_retract() -> None:
 def test_late_inside_grace_updates_later_is_counted_and_reported() -> None:
     b = book()
     b.apply(response("a", T + 10, 30))
-    b.apply(response("b", T + 85, 30))           # watermark T+85: minute T closes at T+60+30 = T+90
+    b.apply(response("b", T + 85, 30))  # watermark T+85: minute T closes at T+60+30 = T+90
     assert b.apply(response("late-ok", T + 20, 40)) == [T]
     assert rows_by(b, [T])[(TUMBLING, T)].responses == 2
-    b.apply(response("c", T + 95, 30))           # watermark T+95: minute T is now past its grace
+    b.apply(response("c", T + 95, 30))  # watermark T+95: minute T is now past its grace
     assert b.apply(response("too-late", T + 30, 50)) == [T]
     row = rows_by(b, [T])[(TUMBLING, T)]
     assert (row.responses, row.late_rejected) == (2, 1)
@@ -78,3 +88,49 @@ def test_minutes_are_evicted_once_no_window_can_change() -> None:
     b.apply(response("a", T + 10, 30))
     b.apply(response("b", T + 900 + 60 + 30, 30))
     assert b.evict() == [T] and T not in b.minutes
+
+
+def test_gauges_at_window_end_active_awaiting_and_oldest_wait() -> None:
+    from streams.sla.windows import opened, wait
+
+    b = book()
+    b.apply(opened("c1", "sms", "billing", T + 5))
+    b.apply(opened("c2", "sms", "billing", T + 6))
+    b.apply(WindowInput(fact_id="c1:c", version=9, kind="conversation", channel="sms", queue="billing", ts=T + 100))
+    b.apply(wait("c2", "sms", "billing", T + 20, version=3))  # c2's customer waits from T+20, still open
+    # c1 waited from T+30 to T+80 (answered): in progress at the end of minute T (T+60), over by T+120.
+    b.apply(replace(response("c1:r", T + 80, 50), started=T + 30))
+    rows = rows_by(b, [T, T + 60])
+    minute0, minute1 = rows[(TUMBLING, T)], rows[(TUMBLING, T + 60)]
+    assert (minute0.active, minute0.awaiting, minute0.oldest_wait_s) == (2, 2, 40.0)  # T+60 - T+20
+    assert (minute1.active, minute1.awaiting, minute1.oldest_wait_s) == (1, 1, 100.0)  # c1 closed at T+100
+    # c2 is answered at T+130: its open wait is retracted and its response fact takes over.
+    b.apply(wait("c2", "sms", "billing", None, version=4))
+    b.apply(replace(response("c2:r", T + 130, 110), started=T + 20))
+    rows = rows_by(b, [T, T + 60, T + 120])
+    assert rows[(TUMBLING, T + 60)].awaiting == 1  # c2 still waited at T+120
+    assert (rows[(TUMBLING, T + 120)].awaiting, rows[(TUMBLING, T + 120)].oldest_wait_s) == (0, None)
+    assert rows[(HOPPING, T)].active == 1  # at T+900: c2 open, c1 closed
+
+
+def test_wait_markers_are_versioned_and_do_not_move_the_watermark() -> None:
+    from streams.sla.windows import wait
+
+    b = book()
+    b.apply(response("a", T + 10, 5))
+    assert b.apply(wait("c", "sms", "billing", T + 5, version=2)) == [T]
+    assert b.apply(wait("c", "sms", "billing", T + 5, version=2)) == []  # duplicate
+    assert b.apply(wait("c", "sms", "billing", None, version=1)) == []  # older: ignored
+    assert b.apply(wait("x", "sms", "billing", None, version=1)) == []  # nothing to retract
+    assert b.meta["watermark"] == T + 10
+    assert b.gauges(T + 60)["awaiting"] == 1
+
+
+def test_evicted_minutes_keep_counting_in_active() -> None:
+    from streams.sla.windows import opened
+
+    b = book()
+    b.apply(opened("old", "sms", "billing", T + 1))
+    b.apply(response("later", T + 900 + 60 + 30, 30))
+    assert b.evict() == [T]
+    assert b.gauges(T + 1020)["active"] == 1 and b.meta["active_base"] == 1
