@@ -20,7 +20,7 @@ import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -30,6 +30,7 @@ from pydantic import SecretStr
 
 from cxpulse.settings import Settings
 from cxpulse.simulate import WebhookPost, generate_posts, sign
+from schemas.events import AuthorRole, ConversationEvent, EventType
 from sinks.clickhouse import Client, make_client
 from sinks.migrate import apply_migrations
 from streams.topics import ensure_topics
@@ -335,3 +336,49 @@ def page_text(app: object) -> str:
     walk(app._tree)  # type: ignore[attr-defined]
     parts += [t.value.to_csv() for t in app.table] + [d.value.to_csv() for d in app.dataframe]  # type: ignore[attr-defined]
     return "\n".join(parts)
+
+
+SEED_ACCOUNT = "AC" + "0" * 32
+
+
+def seeded_conversation(
+    n: int, channel: str, at: datetime, *, queue: str = "billing", customer: str = "cust_1"
+) -> list[ConversationEvent]:
+    """A stored-shape conversation for dashboard seeds: conversation.added, one customer message (redacted
+    body, channel from the customer) and one agent reply (``chat``, as agents answer from a web app)."""
+    sid = f"CH{n:032x}"
+    common = {"account_sid": SEED_ACCOUNT, "conversation_sid": sid, "redacted": True, "received_at": at}
+    return [
+        ConversationEvent(
+            event_id=f"{sid}-a",
+            event_type=EventType.CONVERSATION_ADDED,
+            channel=channel,
+            queue=queue,
+            occurred_at=at,
+            **common,
+        ),
+        ConversationEvent(
+            event_id=f"{sid}-m0",
+            event_type=EventType.MESSAGE_ADDED,
+            channel=channel,
+            message_sid=f"IM{n:030x}00",
+            index=0,
+            author=customer,
+            author_role=AuthorRole.CUSTOMER,
+            body="my card is <CREDIT_CARD>",
+            occurred_at=at + timedelta(seconds=1),
+            **common,
+        ),
+        ConversationEvent(
+            event_id=f"{sid}-m1",
+            event_type=EventType.MESSAGE_ADDED,
+            channel="chat",
+            message_sid=f"IM{n:030x}01",
+            index=1,
+            author="agent:sam",
+            author_role=AuthorRole.AGENT,
+            body="on it",
+            occurred_at=at + timedelta(seconds=30),
+            **common,
+        ),
+    ]

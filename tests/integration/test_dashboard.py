@@ -10,57 +10,15 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from cxpulse import settings as settings_module
-from schemas.events import AuthorRole, ConversationEvent, EventType
 from sinks.clickhouse import make_client
 from sinks.rows import event_tables
 from sinks.writer import BatchWriter
-from tests.integration.conftest import Deployment
+from tests.integration.conftest import Deployment, seeded_conversation
 
 pytestmark = pytest.mark.integration
 
 ACCOUNT = "AC" + "0" * 32
 DASHBOARD_APP = Path(__file__).resolve().parents[2] / "dashboards" / "app.py"
-
-
-def _conversation(n: int, channel: str, at: datetime) -> list[ConversationEvent]:
-    """A conversation with one customer message (channel from the customer) and one agent reply (``chat``,
-    as Twilio reports agents answering from a web app)."""
-    sid = f"CH{n:032x}"
-    common = {"account_sid": ACCOUNT, "conversation_sid": sid, "redacted": True, "received_at": at}
-    return [
-        ConversationEvent(
-            event_id=f"{sid}-a",
-            event_type=EventType.CONVERSATION_ADDED,
-            channel=channel,
-            queue="billing",
-            occurred_at=at,
-            **common,
-        ),
-        ConversationEvent(
-            event_id=f"{sid}-m0",
-            event_type=EventType.MESSAGE_ADDED,
-            channel=channel,
-            message_sid=f"IM{n:030x}00",
-            index=0,
-            author="cust_1",
-            author_role=AuthorRole.CUSTOMER,
-            body="my card is <CREDIT_CARD>",
-            occurred_at=at + timedelta(seconds=1),
-            **common,
-        ),
-        ConversationEvent(
-            event_id=f"{sid}-m1",
-            event_type=EventType.MESSAGE_ADDED,
-            channel="chat",
-            message_sid=f"IM{n:030x}01",
-            index=1,
-            author="agent:sam",
-            author_role=AuthorRole.AGENT,
-            body="on it",
-            occurred_at=at + timedelta(seconds=30),
-            **common,
-        ),
-    ]
 
 
 def test_live_page_shows_stored_counts_by_conversation_channel(
@@ -69,7 +27,7 @@ def test_live_page_shows_stored_counts_by_conversation_channel(
     deployment = make_deployment()
     now = datetime.now(UTC) - timedelta(minutes=2)
     channels = ["sms"] * 3 + ["whatsapp"] * 2 + ["chat"]
-    events = [e for n, channel in enumerate(channels) for e in _conversation(n, channel, now)]
+    events = [e for n, channel in enumerate(channels) for e in seeded_conversation(n, channel, now)]
     writer = BatchWriter(lambda: make_client(deployment.settings.clickhouse), deployment.settings.sink)
     writer.write(event_tables([e.to_json() for e in events]), token="seed")
     writer.write(event_tables([e.to_json() for e in events]), token="replayed")  # a replay must not count
@@ -101,7 +59,7 @@ def test_correct_password_opens_the_dashboard(
     make_deployment: Callable[[], Deployment], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     deployment = make_deployment()
-    events = _conversation(1, "sms", datetime.now(UTC) - timedelta(minutes=1))
+    events = seeded_conversation(1, "sms", datetime.now(UTC) - timedelta(minutes=1))
     writer = BatchWriter(lambda: make_client(deployment.settings.clickhouse), deployment.settings.sink)
     writer.write(event_tables([e.to_json() for e in events]), token="seed")
     for name, value in {

@@ -24,13 +24,14 @@ from sinks.clickhouse import make_client
 from sinks.rows import event_tables
 from sinks.writer import BatchWriter
 from streams.sla.rows import CONVERSATION_COLUMNS, LIVE_COLUMNS, RESPONSE_COLUMNS
-from tests.integration.conftest import Deployment
+from tests.integration.conftest import Deployment, seeded_conversation
 
 pytestmark = pytest.mark.integration
 
 ACCOUNT = "AC" + "0" * 32
 DASHBOARD_APP = Path(__file__).resolve().parents[2] / "dashboards" / "app.py"
 THRESHOLD_S = 60.0
+CUSTOMER = "whatsapp:cust_3f2a"
 
 
 def _sid(n: int) -> str:
@@ -174,46 +175,6 @@ def _sla_live(now: datetime) -> list[list[object]]:
     ]
 
 
-def _conversation(n: int, channel: str, queue: str, at: datetime) -> list[ConversationEvent]:
-    """conversation.added, a customer message and an agent reply (``chat``, as agents answer from a web app)."""
-    sid = _sid(n)
-    common = {"account_sid": ACCOUNT, "conversation_sid": sid, "redacted": True, "received_at": at}
-    return [
-        ConversationEvent(
-            event_id=f"{sid}-a",
-            event_type=EventType.CONVERSATION_ADDED,
-            channel=channel,
-            queue=queue,
-            occurred_at=at,
-            **common,
-        ),
-        ConversationEvent(
-            event_id=f"{sid}-m0",
-            event_type=EventType.MESSAGE_ADDED,
-            channel=channel,
-            message_sid=f"IM{n:030x}00",
-            index=0,
-            author="whatsapp:cust_3f2a",
-            author_role=AuthorRole.CUSTOMER,
-            body="my card is <CREDIT_CARD>",
-            occurred_at=at + timedelta(seconds=1),
-            **common,
-        ),
-        ConversationEvent(
-            event_id=f"{sid}-m1",
-            event_type=EventType.MESSAGE_ADDED,
-            channel="chat",
-            message_sid=f"IM{n:030x}01",
-            index=1,
-            author="agent:sam",
-            author_role=AuthorRole.AGENT,
-            body="on it",
-            occurred_at=at + timedelta(seconds=30),
-            **common,
-        ),
-    ]
-
-
 def _agent_event(n: int, kind: EventType, author: str, at: datetime, tag: str) -> ConversationEvent:
     extra = (
         {"message_sid": f"IM{n:030x}{tag}", "index": 5, "body": "hello"}
@@ -241,10 +202,10 @@ def _events(now: datetime) -> list[ConversationEvent]:
     102 had dana join; 104 has nobody."""
     events: list[ConversationEvent] = []
     for n in range(3):
-        events += _conversation(n, "sms", "billing", now - timedelta(minutes=10))
+        events += seeded_conversation(n, "sms", queue="billing", customer=CUSTOMER, at=now - timedelta(minutes=10))
     for n in range(3, 5):
-        events += _conversation(n, "whatsapp", "support", now - timedelta(minutes=40))
-    events += _conversation(5, "chat", "sales", now - timedelta(hours=2))
+        events += seeded_conversation(n, "whatsapp", queue="support", customer=CUSTOMER, at=now - timedelta(minutes=40))
+    events += seeded_conversation(5, "chat", queue="sales", customer=CUSTOMER, at=now - timedelta(hours=2))
     events += [
         _agent_event(LIVE_AWAITING, EventType.MESSAGE_ADDED, "agent:sam", now - timedelta(minutes=70), "s1"),
         _agent_event(LIVE_AWAITING, EventType.PARTICIPANT_ADDED, "agent:lee", now - timedelta(minutes=2), "l1"),

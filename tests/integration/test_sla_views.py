@@ -9,6 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from schemas.events import AuthorRole, ConversationEvent, EventType
+from sinks.rows import EVENT_COLUMNS, event_row
 from streams.sla.rows import WINDOW_COLUMNS, window_tables
 from streams.sla.windows import WindowBook, WindowInput, WindowSpec, opened
 from tests.integration.conftest import Deployment, query_rows
@@ -19,56 +21,23 @@ T0 = datetime.now(UTC).replace(microsecond=0) - timedelta(days=2)
 
 
 def _event(sid: str, author: str, at: datetime, n: int) -> list[object]:
-    return [
-        f"{sid}-{n}",
-        1,
-        "message.added",
-        "AC1",
-        "IS1",
-        sid,
-        f"IM{n}",
-        "",
-        n,
-        author,
-        "customer",
-        None,
-        0,
-        "sms",
-        "billing",
-        "",
-        "",
-        "",
-        "{}",
-        at,
-        at,
-        "webhook",
-    ]
-
-
-_EVENT_COLUMNS = [
-    "event_id",
-    "schema_version",
-    "event_type",
-    "account_sid",
-    "chat_service_sid",
-    "conversation_sid",
-    "message_sid",
-    "participant_sid",
-    "message_index",
-    "author",
-    "author_role",
-    "body",
-    "media_count",
-    "channel",
-    "queue",
-    "state_from",
-    "state_to",
-    "reason",
-    "attributes",
-    "occurred_at",
-    "received_at",
-    "source",
-]
+    """A customer message as the core sink stores it (same row builder, same columns)."""
+    event = ConversationEvent(
+        event_id=f"{sid}-{n}",
+        event_type=EventType.MESSAGE_ADDED,
+        account_sid="AC" + "0" * 32,
+        conversation_sid=sid,
+        message_sid=f"IM{n:032x}",
+        index=n,
+        author=author,
+        author_role=AuthorRole.CUSTOMER,
+        channel="sms",
+        queue="billing",
+        occurred_at=at,
+        received_at=at,
+        redacted=True,
+    )
+    return event_row(event)
 
 
 def _closed(sid: str, created: datetime, closed: datetime) -> list[object]:
@@ -114,7 +83,7 @@ def test_customer_returns_within_the_window_are_reopens(make_deployment: Callabl
                 _event("CH4", "cust:b", T0 + 30 * hour, 3),  # b returns 29 h later: not within 24 h
                 _event("CH5", "cust:c", T0, 4),  # c: one conversation only
             ],
-            column_names=_EVENT_COLUMNS,
+            column_names=list(EVENT_COLUMNS),
         )
         ch.insert(
             "sla_conversations",
