@@ -6,11 +6,13 @@ keyed by ConversationSid, spread conversations over them.
 
 from __future__ import annotations
 
+import asyncio
+
 import faust
 
 from cxpulse.settings import Settings
 from sinks import agent as sink_agent
-from streams import ingest
+from streams import faust_guards, ingest
 from streams import qa as qa_agent
 from streams import quality as quality_agent
 from streams.redact import agent as redact_agent
@@ -22,6 +24,7 @@ __all__ = ["create_app"]
 
 def create_app(settings: Settings) -> faust.App:
     """Build the worker app from settings: topics, the ingest views and every stage's agents."""
+    faust_guards.install()
     app = faust.App(
         settings.worker.app_id,
         broker=f"kafka://{settings.kafka.bootstrap_servers}",
@@ -43,7 +46,18 @@ def create_app(settings: Settings) -> faust.App:
         for delivery in deliveries:
             await delivery
 
-    ingest.register_views(app, lambda: ingest.IngestService(settings, produce_raw))
+    raw_topic_ready = asyncio.Event()
+
+    @app.task
+    async def declare_raw_topic() -> None:
+        """Create the raw topic and wait for the producer's metadata of it before the health check says ok:
+        posts accepted earlier would wait for the topic and could miss Twilio's 5 s deadline."""
+        await topics.raw.maybe_declare()
+        producer = app.producer._ensure_producer()  # the aiokafka producer: faust exposes no public accessor
+        await producer.partitions_for(topics.raw.get_topic_name())
+        raw_topic_ready.set()
+
+    ingest.register_views(app, lambda: ingest.IngestService(settings, produce_raw), ready=raw_topic_ready.is_set)
     redact_agent.register(app, settings, topics)
     redact_agent.register_sinks(app, settings, topics)
     quality_agent.register(app, settings, topics)

@@ -205,8 +205,15 @@ class IngestService:
         return IngestResponse(200, {"accepted": len(events), "rejected": rejected})
 
 
-def register_views(app: Any, service_factory: Callable[[], IngestService]) -> None:
-    """Mount the two endpoints on a Faust app's web server (aiohttp driver)."""
+def register_views(
+    app: Any, service_factory: Callable[[], IngestService], ready: Callable[[], bool] = lambda: True
+) -> None:
+    """Mount the two endpoints and the health check on a Faust app's web server (aiohttp driver).
+
+    ``ready`` tells whether a post can be produced now (the raw topic exists and the producer knows its
+    partitions): until then the health check answers 503, so a load balancer or the demo does not send traffic
+    that would only time out.
+    """
     from faust.web import View
 
     holder: dict[str, IngestService] = {}
@@ -256,4 +263,6 @@ def register_views(app: Any, service_factory: Callable[[], IngestService]) -> No
     @app.page("/twilio/health")
     class IngestHealth(View):
         async def get(self, request: Any) -> Any:
+            if not ready():
+                return self.json({"status": "starting", "counters": service().counters}, status=503)
             return self.json({"status": "ok", "counters": service().counters})

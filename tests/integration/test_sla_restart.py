@@ -214,6 +214,12 @@ def test_sla_facts_and_windows_are_exact_across_a_kill_and_restart(
         wait_for(converged, _TIMEOUT_S, "ClickHouse to hold exactly the expected SLA facts and windows")
     finally:
         stored = _stored(deployment)
+        reached = {e.event_id for e in _source_events(deployment)} & sent
+        print(f"events sent={len(sent)} reached the sla source={len(reached)}")
+        for worker in deployment.workers:
+            for line in worker.log_text().splitlines():
+                if "skipped offsets" in line:
+                    print(f"{worker.log_path.name}: {line}")
         for name, want, got in zip(("responses", "conversations", "windows"), expected, stored, strict=True):
             print(f"{name}: expected={len(want)} stored={len(got)} missing={len(want - got)} extra={len(got - want)}")
             for row in sorted(want - got, key=str)[:5]:
@@ -221,6 +227,4 @@ def test_sla_facts_and_windows_are_exact_across_a_kill_and_restart(
             for row in sorted(got - want, key=str)[:5]:
                 print("  extra  ", row)
     assert expected[0] and expected[1] and expected[2], "the traffic must produce every kind of fact"
-    consumed = {e.event_id for e in _source_events(deployment)}
-    print(f"events sent={len(sent)} reached the sla source={len(consumed & sent)}")
     assert all(row[-1] == 0 for row in stored[2]), "no window may have rejected a late fact here"

@@ -180,3 +180,30 @@ def test_cloudevents_malformed_json_is_400(service: IngestService) -> None:
 def test_service_refuses_to_start_without_a_token(producer: FakeProducer) -> None:
     with pytest.raises(ValueError, match="CXPULSE_TWILIO_AUTH_TOKEN"):
         IngestService(Settings(twilio_auth_token=None), producer)
+
+
+def test_health_says_starting_until_the_raw_topic_can_take_posts(service: IngestService) -> None:
+    """A load balancer (or the demo) must not send posts the worker can only time out on."""
+    import faust
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from streams.ingest import register_views
+
+    ready = {"raw_topic": False}
+    app = faust.App("cxpulse-health-test", broker="kafka://127.0.0.1:1", store="memory://", web_enabled=True)
+    register_views(app, lambda: service, ready=lambda: ready["raw_topic"])
+
+    async def probe() -> list[tuple[int, dict]]:
+        app.web.init_server()
+        answers = []
+        async with TestClient(TestServer(app.web.web_app)) as client:
+            for raw_topic_ready in (False, True):
+                ready["raw_topic"] = raw_topic_ready
+                response = await client.get("/twilio/health")
+                answers.append((response.status, await response.json()))
+        return answers
+
+    assert run(probe()) == [
+        (503, {"status": "starting", "counters": service.counters}),
+        (200, {"status": "ok", "counters": service.counters}),
+    ]
