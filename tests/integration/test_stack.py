@@ -203,7 +203,11 @@ def test_faust_table_restores_from_changelog_after_restart(stack_settings: Setti
         log_file = tmp_path / f"faust-{expected}.log"
         with open(log_file, "wb") as log:
             worker = subprocess.Popen(
-                [sys.executable, str(script), "worker", "-l", "warn"], env=env, stdout=log, stderr=subprocess.STDOUT
+                # faust binds its web port even with web_enabled=False: a free one, not the shared default 6066.
+                [sys.executable, str(script), "worker", "-l", "warn", "--web-port", str(free_port())],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
             )
         try:
             wait_for(lambda: result_file.exists() or worker.poll() is not None, 120, "the faust table")
