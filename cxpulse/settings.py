@@ -436,6 +436,9 @@ class SlaSettings(_Section):
     handoff_attribute: str = "escalated"
     #: Event-time windows: late events within this grace update their window; later ones are counted.
     window_grace_s: float = Field(default=60.0, ge=0)
+    #: Touched windows are published (and their inputs acknowledged) at most this often: one row per touched
+    #: window per flush instead of 16 per fact. Also flushed at once when the worker stops.
+    window_flush_interval_s: float = Field(default=1.0, gt=0)
     #: Event-time windows per channel x queue: tumbling size, which is also the hopping windows' step.
     tumbling_window_s: int = Field(default=60, ge=1)
     #: Hopping window size (a whole multiple of ``tumbling_window_s``).

@@ -3,7 +3,8 @@
 Each channel × queue's inputs meet in one partition, so one worker owns its :class:`~streams.sla.windows.WindowBook`.
 The book's minutes and meta live in a changelog-backed Table (keys ``m|<channel>|<queue>|<minute>`` and
 ``b|<channel>|<queue>``), so windows survive a restart. Touched windows are published once per flush
-(``sink.flush_interval_s``) and an input is acknowledged only after those rows were acknowledged by Kafka.
+(``sla.window_flush_interval_s``, and when the worker stops) and an input is acknowledged only after those rows
+were acknowledged by Kafka.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ log = logging.getLogger(__name__)
 TABLE_NAME = "sla-windows"
 #: Window rows computed between two yields to the event loop (a row aggregates up to 15 minutes of facts).
 _YIELD_ROWS = 16
+#: While the worker stops, pending windows are flushed this often until faust cancels the flush task.
+_STOPPING_FLUSH_S = 0.1
 
 
 class _Minutes(MutableMapping[int, dict[str, dict[str, Any]]]):
@@ -111,7 +114,6 @@ def register(app: Any, settings: Settings, topics: Topics) -> None:
             pending.windows.setdefault((item.channel, item.queue), set()).update(touched)
             pending.records.append(record)
 
-    @app.timer(settings.sink.flush_interval_s, name=f"{settings.worker.app_id}.sla.windows.flush")
     async def flush() -> None:
         """Publish every touched window once, then acknowledge the inputs that touched them."""
         touched, records = pending.take()
@@ -135,5 +137,27 @@ def register(app: Any, settings: Settings, topics: Topics) -> None:
             return
         for record in records:
             await pending.stream.ack(record)
+
+    async def _flush_logged() -> None:
+        try:
+            await flush()
+        except Exception:  # an unexpected error must not end the task: the inputs stay unacknowledged
+            log.exception("window flush failed; retried at the next flush")
+
+    @app.task
+    async def flush_windows() -> None:
+        """Flush every ``window_flush_interval_s``, and keep flushing while the worker stops.
+
+        Not an ``app.timer``: faust ends timers as soon as the worker starts stopping, while its consumer then
+        waits for every input in flight to be acknowledged. Inputs that had not been flushed yet were never
+        acknowledged and the stop hung until the process was killed. This task runs until faust cancels it,
+        after that wait.
+        """
+        while not app.should_stop:
+            await app.sleep(sla.window_flush_interval_s)  # returns early when the worker starts stopping
+            await _flush_logged()
+        while True:  # stopping: the agent may still apply a few inputs that were already buffered
+            await _flush_logged()
+            await asyncio.sleep(_STOPPING_FLUSH_S)
 
     register_table_sink(app, settings, topic=topics.sla_windows, name="sla-windows", build_rows=window_tables)
