@@ -77,10 +77,6 @@ def test_1000_events_exactly_once_across_kill_restart_and_full_replay(
     make_deployment: Callable[[], Deployment],
 ) -> None:
     deployment = make_deployment()
-    # Every stage on, as the product runs: stages with tables (SLA) go through faust's table recovery on
-    # restart, which once let the redaction stage skip raw events (see streams/faust_guards.py).
-    deployment.env["CXPULSE_SLA__ENABLED"] = "1"
-    deployment.env["CXPULSE_QA__ENABLED"] = "1"
     worker = deployment.worker().start()
 
     # 1. First 600 events; kill -9 the worker while the pipeline is still storing them.

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import signal
-import subprocess
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -197,29 +195,3 @@ def test_a_closed_conversation_leaves_the_state_table_after_its_facts(
     )
     values = [v for k, v in _changelog(deployment, "sla-state") if k == key]
     assert len(values) >= 2 and values[-1] is None and all(v is not None for v in values[:-1])
-
-
-def test_sigterm_publishes_pending_windows_and_the_worker_exits_by_itself(
-    make_deployment: Callable[[], Deployment],
-) -> None:
-    """Window inputs applied but not flushed yet when the worker is told to stop: the stop publishes their
-    windows, acknowledges them and the worker exits by itself. (It used to hang until killed: faust ends timers
-    when stopping, then waits for every unacknowledged input.)"""
-    deployment = make_deployment()
-    deployment.env["CXPULSE_SLA__ENABLED"] = "1"
-    deployment.env["CXPULSE_SLA__WINDOW_FLUSH_INTERVAL_S"] = "3600"  # no flush before the stop
-    worker = deployment.worker().start()
-    for post in _conversation(deployment):
-        _send(deployment, _now_form(post))
-    # The window agent applied inputs: it writes its book to the windows table's changelog as it does.
-    wait_for(lambda: bool(_changelog(deployment, "sla-windows")), _PIPELINE_TIMEOUT_S, "window inputs applied")
-    assert deployment.end_offsets("cx.sla.windows") == 0, "nothing may be flushed before the stop"
-
-    assert worker.process is not None
-    worker.process.send_signal(signal.SIGTERM)
-    try:
-        worker.process.wait(timeout=_PIPELINE_TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        worker.kill()
-        pytest.fail(f"the worker did not stop by itself; log tail:\n{worker.log_text()[-3000:]}")
-    assert deployment.end_offsets("cx.sla.windows") > 0, "the stop must publish the pending windows"
