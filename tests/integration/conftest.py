@@ -125,8 +125,12 @@ class Deployment:
         return worker
 
     def topic_messages(self, base_name: str) -> list[bytes]:
-        """Every record value currently in a topic (read from the beginning up to the high watermarks)."""
-        name = self.settings.topic(base_name)
+        """Every record value currently in one of this deployment's topics (``base_name`` without the prefix)."""
+        return [value for _, value in self.topic_records(self.settings.topic(base_name)) if value is not None]
+
+    def topic_records(self, name: str) -> list[tuple[bytes | None, bytes | None]]:
+        """(key, value) of every record currently in topic ``name`` (full name; a None value is a tombstone),
+        read from the beginning up to the high watermarks."""
         consumer = Consumer(
             {
                 "bootstrap.servers": self.settings.kafka.bootstrap_servers,
@@ -140,17 +144,17 @@ class Deployment:
             ends = {p: consumer.get_watermark_offsets(TopicPartition(name, p), timeout=10)[1] for p in partitions}
             consumer.assign([TopicPartition(name, p, 0) for p in partitions])
             remaining = {p for p, end in ends.items() if end > 0}
-            values: list[bytes] = []
+            records: list[tuple[bytes | None, bytes | None]] = []
             deadline = time.monotonic() + 60
             while remaining and time.monotonic() < deadline:
                 message = consumer.poll(1.0)
                 if message is None or message.error():
                     continue
-                values.append(message.value())
+                records.append((message.key(), message.value()))
                 if message.offset() + 1 >= ends[message.partition()]:
                     remaining.discard(message.partition())
             assert not remaining, f"could not read {name} to its end"
-            return values
+            return records
         finally:
             consumer.close()
 

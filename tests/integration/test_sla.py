@@ -125,34 +125,7 @@ def test_unanswered_conversation_breaches_live_then_the_reply_is_a_breached_resp
 
 def _changelog(deployment: Deployment, table: str) -> list[tuple[bytes | None, bytes | None]]:
     """(key, value) of every record of a faust table's changelog (value None = a tombstone)."""
-    from confluent_kafka import Consumer, TopicPartition
-
-    name = f"{deployment.settings.worker.app_id}-{table}-changelog"
-    consumer = Consumer(
-        {
-            "bootstrap.servers": deployment.settings.kafka.bootstrap_servers,
-            "group.id": f"inspect-{name}",
-            "enable.auto.commit": False,
-            "auto.offset.reset": "earliest",
-        }
-    )
-    try:
-        partitions = consumer.list_topics(name, timeout=10).topics[name].partitions
-        ends = {p: consumer.get_watermark_offsets(TopicPartition(name, p), timeout=10)[1] for p in partitions}
-        consumer.assign([TopicPartition(name, p, 0) for p in partitions])
-        remaining = {p for p, end in ends.items() if end > 0}
-        records: list[tuple[bytes | None, bytes | None]] = []
-        deadline = time.monotonic() + 30
-        while remaining and time.monotonic() < deadline:
-            message = consumer.poll(1.0)
-            if message is None or message.error():
-                continue
-            records.append((message.key(), message.value()))
-            if message.offset() + 1 >= ends[message.partition()]:
-                remaining.discard(message.partition())
-        return records
-    finally:
-        consumer.close()
+    return deployment.topic_records(f"{deployment.settings.worker.app_id}-{table}-changelog")
 
 
 def test_a_closed_conversation_leaves_the_state_table_after_its_facts(

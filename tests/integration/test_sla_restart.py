@@ -81,8 +81,7 @@ def _source_events(deployment: Deployment) -> list[ConversationEvent]:
             return name
 
     name = source_topic(Topics.declare(_Names(), deployment.settings))
-    prefix = deployment.settings.kafka.topic_prefix
-    return [ConversationEvent.from_json(v) for v in deployment.topic_messages(name.removeprefix(prefix))]
+    return [ConversationEvent.from_json(v) for _, v in deployment.topic_records(name) if v is not None]
 
 
 def _expected(deployment: Deployment, events: list[ConversationEvent]) -> tuple[set[tuple], set[tuple], set[tuple]]:
