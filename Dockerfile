@@ -1,7 +1,8 @@
 # cxpulse worker and dashboard image (for docker-compose.yml; the local stack does not need Docker).
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
-    TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS="" TLDEXTRACT_CACHE=/tmp/tldextract HF_HUB_OFFLINE=1
+    TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS="" TLDEXTRACT_CACHE=/tmp/tldextract HF_HUB_OFFLINE=1 \
+    CXPULSE_REDACTION__NAME_GAZETTEER_DIR=/app/names
 WORKDIR /app
 COPY pyproject.toml README.md cxpulse.toml ./
 COPY cxpulse ./cxpulse
@@ -10,6 +11,6 @@ COPY streams ./streams
 COPY sinks ./sinks
 COPY dashboards ./dashboards
 COPY expectations ./expectations
-RUN pip install --no-cache-dir .
+RUN pip install --no-cache-dir . && python -m streams.redact.gazetteer
 USER nobody
 CMD ["cxpulse", "worker"]

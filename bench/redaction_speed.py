@@ -1,6 +1,10 @@
 """Messages per second: our analyzer vs Presidio's default ``analyze()`` loop, same corpus, same run.
 
-    .venv/bin/python -m bench.redaction_speed [--size 2000] [--baseline-size 600] [--seed 7] [--processes N]
+    .venv/bin/python -m bench.redaction_speed [--corpus ours] [--size 2000] [--baseline-size 600] [--seed 7]
+        [--processes N]
+
+``--corpus`` is any corpus of ``bench.corpora`` (``ours``, the in-house corpus, by default, so figures stay
+comparable with earlier runs; ``faker``, ``mimesis``, ``handwritten_test``, ``handwritten_dev``).
 
 Model loading is excluded from every figure (the worker loads once). Every "ours" run starts with a cold cache;
 the cache-off runs show what batching, the NER-only pipeline, the pre-filter and the gates alone give.
@@ -22,7 +26,7 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 
-from bench.redaction_corpus import generate_corpus
+from bench.corpora import CORPORA, load
 from bench.redaction_eval import PresidioDefault
 from cxpulse.settings import RedactionSettings, Settings
 from streams.redact.analyzer import FastAnalyzer
@@ -80,6 +84,7 @@ def _baseline(engine: PresidioDefault, texts: Sequence[str]) -> tuple[float, flo
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", default="ours", choices=sorted(CORPORA))
     parser.add_argument("--size", type=int, default=2000)
     parser.add_argument("--baseline-size", type=int, default=600, help="messages for the (slow) baseline")
     parser.add_argument("--seed", type=int, default=7)
@@ -88,7 +93,7 @@ def main() -> int:
     logging.basicConfig(level=logging.ERROR)
     settings = Settings().redaction
     processes = args.processes or settings.analyzer_processes
-    texts = [c.text for c in generate_corpus(args.size, args.seed)]
+    texts = [c.text for c in load(args.corpus, args.size, args.seed)]
     load_before = os.getloadavg()[0]
 
     baseline = PresidioDefault(settings)
@@ -112,8 +117,8 @@ def main() -> int:
     label = "presidio default analyze() loop, 1 process"
     distinct = len(set(texts))
     print(
-        f"corpus: {len(texts)} chat messages ({distinct} distinct, seed {args.seed}); baseline on the first "
-        f"{len(base_texts)}, half before and half after ours"
+        f"corpus {args.corpus}: {len(texts)} chat messages ({distinct} distinct, seed {args.seed}); baseline on "
+        f"the first {len(base_texts)}, half before and half after ours"
     )
     print(f"load average (1 min): {load_before:.2f} at start, {os.getloadavg()[0]:.2f} at end; {os.cpu_count()} CPUs")
     width = max(len(k) for k in [label, *rates])

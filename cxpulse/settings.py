@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
@@ -29,6 +29,8 @@ from pydantic_settings import (
 )
 
 __all__ = [
+    "DEFAULT_CANARY_TARGETS",
+    "DEFAULT_MAX_JSON_DEPTH",
     "BusinessHours",
     "ClickHouseSettings",
     "DashboardSettings",
@@ -49,6 +51,9 @@ __all__ = [
 
 CONFIG_ENV = "CXPULSE_CONFIG"
 DEFAULT_CONFIG_FILE = "cxpulse.toml"
+#: ``[ingest] max_json_depth``; also the default of the normalisers in ``schemas/twilio.py`` when called without
+#: settings (backfill, tests).
+DEFAULT_MAX_JSON_DEPTH = 32
 
 
 class _Section(BaseModel):
@@ -100,19 +105,46 @@ class IngestSettings(_Section):
     dedupe_cache_size: int = Field(default=200_000, ge=0)
     #: Twilio gives up after 5 s, so we must answer before that, acked by Kafka or not.
     kafka_ack_timeout_s: float = Field(default=4.0, gt=0)
+    #: JSON the edge parses (Event Streams bodies, CloudEvent ``data``, ``Attributes``, ``Media``) and the attributes
+    #: it keeps may nest at most this deep, else 400 ``too_deep``. Twilio's own payloads nest about 5 levels; customer
+    #: attributes nested thousands deep would exhaust Python's recursion limit in every stage (docs/redaction.md).
+    max_json_depth: int = Field(default=DEFAULT_MAX_JSON_DEPTH, ge=8)
 
 
 class RoleRules(_Section):
     """How an author or participant identity maps to a role (customer | agent | bot | system).
 
-    Checked in order: an explicit ``role`` in participant/message attributes, then identity prefixes, then
+    Checked in order (``schemas/roles.py`` ``resolve_role``): an explicit ``role`` in participant/message
+    attributes, where its writer may declare it; then identity prefixes, ``agent_domains`` and
     ``system_identities``; a phone number, WhatsApp address or e-mail is a customer, and so is anything else.
+    Attributes a customer can write (a message's, a chat participant's) never turn a contact address into an
+    agent, bot or system: only the identity rules here can.
     """
 
     attribute_key: str = "role"
     agent_prefixes: tuple[str, ...] = ("agent:", "agent_", "agent.")
     bot_prefixes: tuple[str, ...] = ("bot:", "bot_", "bot.", "studio:")
     system_identities: tuple[str, ...] = ("system",)
+    #: E-mail identities at these domains (``alice@acme.com`` for ``acme.com``, case-insensitive, subdomains
+    #: included) are agents: chat logins are often work e-mails, and an attribute cannot vouch for a contact address.
+    agent_domains: tuple[str, ...] = ()
+
+
+#: Recall canary targets: structured entities (formats, checksums) must practically never leak; names and places
+#: are found by a statistical model and rules, so a little less is accepted (docs/redaction.md "Recall canary").
+DEFAULT_CANARY_TARGETS: dict[str, float] = {
+    "PHONE_NUMBER": 0.99,
+    "EMAIL_ADDRESS": 0.99,
+    "CREDIT_CARD": 0.99,
+    "US_SSN": 0.99,
+    "IBAN_CODE": 0.99,
+    "IP_ADDRESS": 0.99,
+    "US_BANK_NUMBER": 0.99,
+    "DATE_OF_BIRTH": 0.99,
+    "PERSON": 0.97,
+    "STREET_ADDRESS": 0.97,
+    "LOCATION": 0.97,
+}
 
 
 class RedactionSettings(_Section):
@@ -159,10 +191,26 @@ class RedactionSettings(_Section):
     score_thresholds: dict[str, float] = Field(
         default_factory=lambda: {"US_BANK_NUMBER": 0.4, "DATE_OF_BIRTH": 0.4, "US_SSN": 0.3}
     )
-    #: Regions whose national phone formats are recognised (E.164 ``+…`` numbers are found for every region).
+    #: Phones, recall first (docs/redaction.md "Phone numbers"): ``shape`` redacts every phone-shaped digit run,
+    #: valid for some region or not (a mistyped number is still the customer's); ``possible`` / ``valid`` keep only
+    #: runs python-phonenumbers finds possible / valid for a ``+`` country code or one of ``phone_regions``.
+    phone_strictness: Literal["shape", "possible", "valid"] = "shape"
+    #: Regions whose national formats ``possible`` / ``valid`` check (``+…`` numbers are checked for any country).
     phone_regions: tuple[str, ...] = ("US", "GB", "DE", "FR", "IN", "CA", "BR", "ES", "NG", "AU")
-    #: python-phonenumbers leniency: 0 possible, 1 valid, 2 strictly grouped, 3 exactly grouped.
-    phone_leniency: int = Field(default=1, ge=0, le=3)
+    #: Digits a phone-shaped run has (E.164 allows at most 15; the shortest national numbers in use have 7).
+    phone_min_digits: int = Field(default=7, ge=4)
+    phone_max_digits: int = Field(default=15, ge=7)
+    # fmt: off
+    #: The nearest of these words before a plain digit run makes it an identifier, not a phone ("order 48213377"),
+    #: unless it is written like a phone (``+``, parentheses) or a phone word ("call", "text") is nearer.
+    phone_identifier_words: tuple[str, ...] = (
+        "order", "orders", "ticket", "case", "tracking", "track", "ref", "reference", "invoice", "confirmation",
+        "booking", "reservation", "po", "sku", "item", "serial", "model", "part", "transaction", "txn", "shipment",
+        "parcel", "consignment", "claim", "receipt", "rma", "version", "build", "release", "firmware", "error",
+        "timestamp", "epoch", "unix", "id", "sid", "pnr", "voucher", "coupon", "waybill", "awb", "bestellung",
+        "commande", "pedido", "ordine", "zamówienie", "bestelling",
+    )
+    # fmt: on
     #: Skip spaCy NER for texts made only of common words (rules and measurements: docs/redaction.md).
     ner_prefilter: bool = True
     #: Analysis results kept per process for repeated texts (keyed by a digest, never by the text itself).
@@ -175,6 +223,9 @@ class RedactionSettings(_Section):
     chunk_overlap_chars: int = Field(default=200, ge=0)
     #: A batch not analysed within this time fails closed (every record goes to the restricted DLQ).
     timeout_s: float = Field(default=30.0, gt=0)
+    #: An event whose attributes nest deeper than this fails closed alone (restricted DLQ) instead of exhausting the
+    #: recursion limit and failing its whole batch; at least ``ingest.max_json_depth`` (settings refuse less).
+    max_attribute_depth: int = Field(default=2 * DEFAULT_MAX_JSON_DEPTH, ge=8)
     #: Entities replaced by a salted HMAC pseudonym (``<EMAIL_ADDRESS:ab12…>``) instead of a typed placeholder.
     pseudonymised_entities: tuple[str, ...] = ()
     #: TEST ONLY: the analyzer raises for any text containing this marker, to prove fail-closed routing.
@@ -183,6 +234,12 @@ class RedactionSettings(_Section):
     report_hourly_max_h: float = Field(default=72.0, gt=0)
     #: ``cxpulse report redaction``: at most this many not-scanned event ids are listed (all are counted).
     report_gap_limit: int = Field(default=100, ge=0)
+    #: Recall canary (docs/redaction.md "Recall canary"): the worker redacts the shipped labelled canary set at
+    #: start and then every this many seconds, through its own analyser, and publishes recall per entity. 0 = off.
+    canary_interval_s: float = Field(default=3600.0, ge=0)
+    #: Leak-free recall each entity must reach on the canary (below = red on the Compliance page, report exit 1).
+    #: Keys given in the config replace these defaults one by one; an entity with no target must never leak.
+    canary_targets: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_CANARY_TARGETS))
     # Word lists, several per line (one per line would add 200 lines):
     # fmt: off
     #: Introduced-name recogniser (docs/redaction.md "Introduced names"): phrases after which capitalised tokens
@@ -203,6 +260,16 @@ class RedactionSettings(_Section):
         "got it", "all set", "welcome", "good morning", "good afternoon", "good evening", "morning", "afternoon",
         "evening", "goodbye",
     )
+    #: Sign-offs after which a name follows, on the same line or the next ("Regards,\nOlusegun", "Cheers - Tunde").
+    name_signoffs: tuple[str, ...] = (
+        "regards", "kind regards", "best regards", "warm regards", "warmest regards", "best wishes", "best",
+        "cheers", "many thanks", "thanks", "thank you", "thanks again", "sincerely", "yours sincerely",
+        "yours faithfully", "yours truly", "yours", "take care", "talk soon", "speak soon", "all the best", "love",
+        "rgds", "br", "thx", "ty", "sent by", "from", "signed", "kr", "saludos", "cordialement", "grüße", "gruß",
+        "mfg", "atenciosamente", "cumprimentos", "cordiali saluti", "pozdrawiam", "groeten", "met vriendelijke groet",
+    )
+    #: Words after a name that opens a line ("Priya here, …", "Xochitl Quetzal: my order…"); ":" included.
+    name_markers: tuple[str, ...] = ("here", "speaking", "again", "from", ":", "calling", "writing", "on behalf")
     #: Titles before a name ("Mr Khoury", "Dr. Aziz"); a trailing dot is optional.
     name_titles: tuple[str, ...] = ("mr", "mrs", "ms", "miss", "mx", "dr", "prof")
     #: Lower-case name particles allowed between two name tokens ("María de la Cruz", "Ludwig van Beethoven").
@@ -226,12 +293,29 @@ class RedactionSettings(_Section):
         "microsoft", "whatsapp", "ups", "fedex", "dhl", "usps", "stripe", "klarna",
     )
     # fmt: on
+    #: Name gazetteer (docs/redaction.md "Names"): the most frequent first/last names per country of names-dataset,
+    #: extracted once into ``name_gazetteer_dir``. Off = only spaCy and the introduced-name rules find names.
+    name_gazetteer: bool = True
+    name_gazetteer_top_first: int = Field(default=1000, ge=10)
+    name_gazetteer_top_last: int = Field(default=3000, ge=10)
+    name_gazetteer_dir: str = "~/.cache/cxpulse/names"
+    #: Score of a gazetteer name: capitalised clear names, first + last name pairs, names in name positions.
+    known_name_score: float = Field(default=0.6, gt=0, le=1)
     #: Score of an introduced name; must reach the PERSON threshold, or the recogniser would find nothing.
     introduced_name_score: float = Field(default=0.6, gt=0, le=1)
     #: Also match introducer words with two adjacent letters swapped ("unedr", "Thnaks"): the commonest typo.
     name_introducer_typos: bool = True
     #: At most this many capitalised tokens form one introduced name.
     name_max_tokens: int = Field(default=4, ge=1)
+
+    @field_validator("canary_targets", mode="after")
+    @classmethod
+    def _canary_targets_over_defaults(cls, value: dict[str, float]) -> dict[str, float]:
+        """A config that lists one entity keeps the other defaults: a forgotten key must not drop a target."""
+        bad = {k: v for k, v in value.items() if not 0 <= v <= 1}
+        if bad:
+            raise ValueError(f"canary targets are recalls between 0 and 1, got {bad}")
+        return {**DEFAULT_CANARY_TARGETS, **value}
 
     @model_validator(mode="after")
     def _introduced_names_pass_threshold(self) -> RedactionSettings:
@@ -611,6 +695,16 @@ class Settings(BaseSettings):
         if config_file is not None:
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=config_file))
         return tuple(sources)
+
+    @model_validator(mode="after")
+    def _redaction_takes_what_ingest_admits(self) -> Settings:
+        """An event the edge accepted must never fail closed in redaction for its nesting alone."""
+        if self.redaction.max_attribute_depth < self.ingest.max_json_depth:
+            raise ValueError(
+                f"redaction.max_attribute_depth {self.redaction.max_attribute_depth} < ingest.max_json_depth "
+                f"{self.ingest.max_json_depth}: events the edge accepts would fail closed in redaction"
+            )
+        return self
 
     def topic(self, name: str) -> str:
         """The full Kafka topic name for a base name, with this deployment's prefix."""

@@ -32,6 +32,9 @@ class InvalidReason(StrEnum):
     BAD_VALUE = "bad_value"
     #: The HTTP body itself is not what the endpoint accepts (not JSON, not an array of objects …).
     MALFORMED_BODY = "malformed_body"
+    #: JSON (the body, CloudEvent ``data``, ``Attributes``, ``Media``) nested deeper than ``ingest.max_json_depth``:
+    #: no Twilio payload nests that deep, and parsing or walking it would exhaust Python's recursion limit.
+    TOO_DEEP = "too_deep"
 
 
 class InvalidEventError(CxpulseError):

@@ -9,6 +9,7 @@ __all__ = [
     "RAW",
     "REDACTED",
     "REDACTION_AUDIT",
+    "REDACTION_CANARY",
     "REDACTION_DLQ",
     "SLA_CONVERSATIONS",
     "SLA_LIVE",
@@ -25,6 +26,9 @@ RAW = "twilio.conversations.raw"
 REDACTED = "cx.events.redacted"
 #: What redaction found (entity types, offsets, scores), never the text.
 REDACTION_AUDIT = "cx.redaction.audit"
+#: Recall canary results: leak-free recall per entity type of the shipped labelled canary set, per worker run
+#: (streams/redact/canary_worker.py). Entity types and counts only, never a canary value.
+REDACTION_CANARY = "cx.redaction.canary"
 #: Events redaction could not process; restricted like the raw topic because they may hold raw text.
 REDACTION_DLQ = "cx.redaction.dlq"
 #: Redacted events that failed validation, with the reason.

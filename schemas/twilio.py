@@ -25,6 +25,18 @@ Strict where it matters, tolerant where it is harmless:
 
 Nothing is dropped silently: every source field not mapped onto a canonical field is kept, under its Twilio
 name, in ``attributes["raw_extra"]`` (CloudEvent envelope attributes as ``ce.<name>``).
+
+Trust nothing the customer controls (docs/redaction.md "What is scanned"). Canonical string fields that the
+redactor does not rewrite are only filled with values that cannot carry PII; anything else stays where it came
+from (``attributes`` / ``raw_extra``, which the redactor scans) and ``attributes["refused_fields"]`` names the
+source field, never its value:
+
+* ``channel``: only a known channel slug (:data:`BUILTIN_CHANNELS` plus the configured ones); the next clue decides;
+* ``state_from`` / ``state_to`` / ``reason``: Twilio's vocabulary (``active``, ``TIMER``): a short ASCII word;
+* ``queue``: an application-defined name (from ``Attributes.queue``), so a bounded identifier with at most a few
+  digits (no phone, card, SSN, IBAN, IP address, date or e-mail fits); the redactor also scans it for names;
+* every JSON text (body, ``data``, ``Attributes``, ``Media``) and the kept attributes nest at most
+  ``ingest.max_json_depth`` deep (``too_deep``), checked without recursion before anything is parsed.
 """
 
 from __future__ import annotations
@@ -33,6 +45,7 @@ import hashlib
 import json
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from types import MappingProxyType
@@ -40,15 +53,18 @@ from typing import Any, Final
 
 from pydantic import ValidationError
 
-from cxpulse.settings import RoleRules
+from cxpulse.settings import DEFAULT_MAX_JSON_DEPTH, RoleRules, Settings
 from schemas.errors import InvalidEventError, InvalidReason
 from schemas.events import ConversationEvent, EventSource, EventType
-from schemas.roles import address_channel, resolve_role
+from schemas.jsondepth import text_nests_deeper_than, value_nests_deeper_than
+from schemas.roles import ADDRESS_CHANNEL_PREFIXES, AttributeWriter, address_channel, resolve_role
 
 __all__ = [
     "ATTRIBUTES_ERROR_KEY",
+    "BUILTIN_CHANNELS",
     "CLOUDEVENT_TYPES",
     "DEFAULT_CHANNEL",
+    "DEFAULT_LIMITS",
     "DELIVERY_KEY",
     "IDEMPOTENCY_TOKEN_HEADER",
     "MEDIA_ERROR_KEY",
@@ -58,10 +74,12 @@ __all__ = [
     "RAW_ATTRIBUTES_KEY",
     "RAW_EXTRA_KEY",
     "RECEIVED_AT_SOURCE",
+    "REFUSED_FIELDS_KEY",
     "RESERVED_ATTRIBUTE_KEYS",
     "SUPPORTED_CLOUDEVENT_TYPES",
     "SUPPORTED_WEBHOOK_EVENTS",
     "WEBHOOK_EVENT_TYPES",
+    "InputLimits",
     "from_cloudevent",
     "from_webhook_form",
     "parse_cloudevents_body",
@@ -143,6 +161,8 @@ OCCURRED_AT_SOURCE_KEY: Final = "occurred_at_source"
 RAW_ATTRIBUTES_KEY: Final = "raw_attributes"
 ATTRIBUTES_ERROR_KEY: Final = "attributes_error"
 MEDIA_ERROR_KEY: Final = "media_error"
+#: Canonical field → the source fields whose values it refused (names only, never values; see module docstring).
+REFUSED_FIELDS_KEY: Final = "refused_fields"
 RESERVED_ATTRIBUTE_KEYS: frozenset[str] = frozenset(
     {
         RAW_EXTRA_KEY,
@@ -152,6 +172,7 @@ RESERVED_ATTRIBUTE_KEYS: frozenset[str] = frozenset(
         RAW_ATTRIBUTES_KEY,
         ATTRIBUTES_ERROR_KEY,
         MEDIA_ERROR_KEY,
+        REFUSED_FIELDS_KEY,
     }
 )
 #: ``occurred_at_source`` when Twilio gave no usable time at all.
@@ -269,6 +290,43 @@ _CHANNEL_NAMES: Mapping[str, str] = {
 #: SMS conversation, so ``API`` is no evidence and the next clue (binding, address, attributes) decides.
 _ORIGIN_ONLY_SOURCES = frozenset({"API"})
 
+#: Channel slugs cxpulse itself names; configuration adds more (``[quality] channels``, ``[channels.<name>]``).
+BUILTIN_CHANNELS: frozenset[str] = frozenset(
+    {*_CHANNEL_NAMES.values(), *ADDRESS_CHANNEL_PREFIXES.values(), DEFAULT_CHANNEL}
+)
+
+#: ``state_from``/``state_to``/``reason`` hold Twilio's own words ("active", "closed", "TIMER", "API"). A short
+#: ASCII word with no digit, space, ``@`` or ``+`` cannot be a phone number, e-mail, card, address or full name.
+_TWILIO_WORD = re.compile(r"^[A-Za-z][A-Za-z_-]{0,31}$")
+#: ``queue`` is named by the application ("billing", "Support EMEA", "tier-2", "Kundendienst Süd"): a letter first,
+#: then letters, digits, spaces, ``_ . / -``, at most 64 characters ...
+_QUEUE_NAME = re.compile(r"^[^\W\d_][\w ./-]{0,63}$")
+#: ... with at most this many digits: every numeric PII (phone 7+, IP address 4+, date of birth 4+, card, SSN,
+#: IBAN) needs more. Names are not excluded by any shape; the redactor scans ``queue`` for them.
+_QUEUE_MAX_DIGITS = 3
+
+
+@dataclass(frozen=True)
+class InputLimits:
+    """What the normalisers accept beyond Twilio's own field rules (the ingest edge builds it from settings).
+
+    :param max_json_depth: ``[ingest] max_json_depth``: deepest nesting of any JSON parsed and of the attributes kept.
+    :param channels: channel slugs ``channel`` may hold; other clues are refused (see the module docstring).
+    """
+
+    max_json_depth: int = DEFAULT_MAX_JSON_DEPTH
+    channels: frozenset[str] = BUILTIN_CHANNELS
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> InputLimits:
+        """The built-in channels plus every channel the operator configured (data quality or prices)."""
+        configured = {name.strip().lower() for name in (*settings.quality.channels, *settings.channels)}
+        return cls(max_json_depth=settings.ingest.max_json_depth, channels=BUILTIN_CHANNELS | configured)
+
+
+#: For callers without settings (backfill, tests, benchmarks): the defaults of ``[ingest]``.
+DEFAULT_LIMITS = InputLimits()
+
 #: Delivery-receipt fields → keys of ``attributes["delivery"]``; a receipt means nothing without them.
 _DELIVERY_FIELDS: Mapping[str, str] = {
     "DeliveryReceiptSid": "receipt_sid",
@@ -313,6 +371,24 @@ def _json_type(value: Any) -> str:
 
 def _is_blank(value: Any) -> bool:
     return value is None or value == ""
+
+
+def _too_deep(what: str, limit: int, field: str | None = None) -> InvalidEventError:
+    return InvalidEventError(
+        InvalidReason.TOO_DEEP,
+        f"{what} nests JSON deeper than {limit} levels (ingest.max_json_depth)",
+        field=field,
+    )
+
+
+def _loads_bounded(text: str, limit: int, what: str, field: str | None = None) -> Any:
+    """``json.loads`` after a non-recursive depth check: hostile nesting is a 400, never a RecursionError.
+
+    :raises InvalidEventError: ``too_deep``; ``ValueError`` from the parser is left to the caller.
+    """
+    if text_nests_deeper_than(text, limit):
+        raise _too_deep(what, limit, field)
+    return json.loads(text)
 
 
 class _Fields:
@@ -424,15 +500,19 @@ def _index(fields: _Fields) -> int | None:
     )
 
 
-def _attributes(raw: Any) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Twilio ``Attributes`` → (parsed dict, notes). Bad JSON is kept, not fatal: the DQ stage flags it."""
+def _attributes(raw: Any, max_depth: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Twilio ``Attributes`` → (parsed dict, notes). Bad JSON is kept, not fatal: the DQ stage flags it.
+
+    :raises InvalidEventError: ``too_deep`` when a JSON string nests deeper than ``max_depth`` (any client can
+        write attributes; parsing thousands of levels would raise ``RecursionError``).
+    """
     if raw is None:
         return {}, {}
     if isinstance(raw, Mapping):
         return dict(raw), {}
     if isinstance(raw, str):
         try:
-            parsed = json.loads(raw)
+            parsed = _loads_bounded(raw, max_depth, _F.ATTRIBUTES, _F.ATTRIBUTES)
         except ValueError as exc:
             error = f"Attributes is not valid JSON: {exc}"
         else:
@@ -446,14 +526,17 @@ def _attributes(raw: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     return {}, {RAW_ATTRIBUTES_KEY: raw, ATTRIBUTES_ERROR_KEY: error}
 
 
-def _media(raw: Any) -> tuple[int, Any, str | None]:
-    """``Media`` → (count, details to keep, error). Counted only: media is never fetched here."""
+def _media(raw: Any, max_depth: int) -> tuple[int, Any, str | None]:
+    """``Media`` → (count, details to keep, error). Counted only: media is never fetched here.
+
+    :raises InvalidEventError: ``too_deep`` for a JSON string nested deeper than ``max_depth``.
+    """
     if raw is None:
         return 0, None, None
     items = raw
     if isinstance(raw, str):
         try:
-            items = json.loads(raw)
+            items = _loads_bounded(raw, max_depth, _F.MEDIA, _F.MEDIA)
         except ValueError as exc:
             return 0, raw, f"Media is not valid JSON: {exc}"
     if isinstance(items, list):
@@ -498,14 +581,62 @@ def _attribute_text(attributes: Mapping[str, Any], key: str) -> str | None:
     return value.strip() if isinstance(value, str) and value.strip() else None
 
 
-def _channel(source: Any, binding_type: Any, addresses: Iterable[str | None], attributes: Mapping[str, Any]) -> str:
-    """The channel, from the first clue that names one: ``Source``, ``MessagingBinding.Type``, an address
-    prefix (``whatsapp:`` …; a bare E.164 number is SMS), ``attributes["channel"]``; else ``chat``."""
-    clues = [_named_channel(source), _named_channel(binding_type)]
-    clues += [address_channel(address) for address in addresses]
+def _channel(clues: Iterable[tuple[str, str | None]], known: frozenset[str], refused: dict[str, list[str]]) -> str:
+    """The first clue that names a known channel, else ``chat``.
+
+    :param clues: ``(source field, channel it names)`` best first: ``Source``, ``MessagingBinding.Type``, address
+        prefixes (``whatsapp:`` …; a bare E.164 number is SMS), ``Attributes.channel``.
+    :param refused: collects every source field whose channel is not a known slug (whether or not a better clue
+        won): an unknown Twilio ``Source`` or an application's ``Attributes.channel`` may hold anything, so it
+        stays where it came from (scanned) instead of reaching the unredacted ``channel`` column.
+    """
+    named = [(field, clue) for field, clue in clues if clue]
+    unknown = [field for field, clue in named if clue not in known]
+    if unknown:
+        refused["channel"] = unknown
+    return next((clue for _, clue in named if clue in known), DEFAULT_CHANNEL)
+
+
+def _channel_clues(
+    source: Any, binding: Mapping[str, Any], addresses: Iterable[tuple[str, str | None]], attributes: Mapping[str, Any]
+) -> list[tuple[str, str | None]]:
     declared = _attribute_text(attributes, _CHANNEL_ATTRIBUTE)
-    clues.append(declared.lower() if declared else None)
-    return next((clue for clue in clues if clue), DEFAULT_CHANNEL)
+    return [
+        (_F.SOURCE, _named_channel(source)),
+        (f"{_F.MESSAGING_BINDING}.{_Binding.TYPE}", _named_channel(binding.get(_Binding.TYPE))),
+        *((field, address_channel(address)) for field, address in addresses),
+        (f"{_F.ATTRIBUTES}.{_CHANNEL_ATTRIBUTE}", declared.lower() if declared else None),
+    ]
+
+
+def _queue(attributes: Mapping[str, Any], refused: dict[str, list[str]]) -> str | None:
+    """``Attributes.queue`` when it is a bounded queue name (see :data:`_QUEUE_NAME`), else None (refused)."""
+    name = _attribute_text(attributes, _QUEUE_ATTRIBUTE)
+    if name is None:
+        return None
+    if _QUEUE_NAME.match(name) and sum(char.isdigit() for char in name) <= _QUEUE_MAX_DIGITS:
+        return name
+    refused.setdefault("queue", []).append(f"{_F.ATTRIBUTES}.{_QUEUE_ATTRIBUTE}")
+    return None
+
+
+def _twilio_word(fields: _Fields, name: str, canonical: str, refused: dict[str, list[str]]) -> str | None:
+    """A state or reason field: taken when it is one of Twilio's words, else left in ``raw_extra`` (scanned)."""
+    value = fields.peek(name)
+    if value is None or not isinstance(value, str):
+        return fields.text(name)  # None, or bad_value for a non-string
+    if _TWILIO_WORD.match(value.strip()):
+        fields.take(name)
+        return value.strip()
+    refused.setdefault(canonical, []).append(name)
+    return None
+
+
+def _role_writer(kind: _Kind, has_identity: bool) -> AttributeWriter:
+    """Who can have written the attributes a role may be declared in (``schemas/roles.py`` says why)."""
+    if kind is _Kind.PARTICIPANT and not has_identity:
+        return AttributeWriter.INTEGRATOR  # an SMS/WhatsApp/e-mail participant has no SDK session
+    return AttributeWriter.AUTHOR
 
 
 def _delivery(fields: _Fields) -> dict[str, Any]:
@@ -583,24 +714,30 @@ def _build(
     source: EventSource,
     rules: RoleRules,
     extra: Mapping[str, Any],
+    limits: InputLimits,
 ) -> ConversationEvent:
     """The shared core of both dialects, once the event type, id and time are known."""
     kind = _Kind(event_type.value.partition(".")[0])
     sids = _sids(fields, kind, label)
-    twilio_attributes, attribute_notes = _attributes(fields.take(_F.ATTRIBUTES))
+    twilio_attributes, attribute_notes = _attributes(fields.take(_F.ATTRIBUTES), limits.max_json_depth)
     binding = _binding(fields)
+    has_identity = fields.peek(_F.IDENTITY) is not None
     author = _author(fields, kind, binding)
     # Only a message's or a participant's own attributes say who its author is.
     role_attributes = twilio_attributes if kind in (_Kind.MESSAGE, _Kind.PARTICIPANT) else {}
-    addresses = (author, *(_str_or_none(binding.get(key)) for key in _BINDING_ADDRESS_KEYS))
-    channel = _channel(fields.peek(_F.SOURCE), binding.get(_Binding.TYPE), addresses, twilio_attributes)
+    refused: dict[str, list[str]] = {}
+    addresses = [("author", author)]
+    addresses += [(f"{_F.MESSAGING_BINDING}.{key}", _str_or_none(binding.get(key))) for key in _BINDING_ADDRESS_KEYS]
+    clues = _channel_clues(fields.peek(_F.SOURCE), binding, addresses, twilio_attributes)
+    channel = _channel(clues, limits.channels, refused)
     body = fields.text(_F.BODY)
     if body is None:
         body = fields.text(_F.MESSAGE_BODY)
-    media_count, media_details, media_error = _media(fields.take(_F.MEDIA))
-    state_from = fields.text(_F.STATE_FROM)
-    state_to = fields.text(_F.STATE_TO)
-    reason = fields.text(_F.REASON)
+    media_count, media_details, media_error = _media(fields.take(_F.MEDIA), limits.max_json_depth)
+    state_from = _twilio_word(fields, _F.STATE_FROM, "state_from", refused)
+    state_to = _twilio_word(fields, _F.STATE_TO, "state_to", refused)
+    reason = _twilio_word(fields, _F.REASON, "reason", refused)
+    queue = _queue(twilio_attributes, refused)
     index = _index(fields)
     delivery = _delivery(fields) if kind is _Kind.DELIVERY else {}
 
@@ -616,8 +753,11 @@ def _build(
             DELIVERY_KEY: delivery,
             MEDIA_ERROR_KEY: media_error,
             OCCURRED_AT_SOURCE_KEY: occurred_at_source,
+            REFUSED_FIELDS_KEY: refused,
         },
     )
+    if value_nests_deeper_than(attributes, limits.max_json_depth):
+        raise _too_deep("the event's attributes (Attributes, data fields and envelope kept)", limits.max_json_depth)
     try:
         return ConversationEvent(
             event_id=event_id,
@@ -629,11 +769,11 @@ def _build(
             participant_sid=sids[_F.PARTICIPANT_SID],
             index=index,
             author=author,
-            author_role=resolve_role(author, role_attributes, rules),
+            author_role=resolve_role(author, role_attributes, rules, writer=_role_writer(kind, has_identity)),
             body=body,
             media_count=media_count,
             channel=channel,
-            queue=_attribute_text(twilio_attributes, _QUEUE_ATTRIBUTE),
+            queue=queue,
             state_from=state_from,
             state_to=state_to,
             reason=reason,
@@ -691,6 +831,7 @@ def from_webhook_form(
     rules: RoleRules,
     received_at: datetime | None = None,
     source: EventSource = EventSource.WEBHOOK,
+    limits: InputLimits = DEFAULT_LIMITS,
 ) -> ConversationEvent:
     """Normalise one Conversations post-event webhook (``application/x-www-form-urlencoded`` fields).
 
@@ -700,6 +841,7 @@ def from_webhook_form(
     :param rules: how identities map to roles.
     :param received_at: when the edge received the request (defaults to now); also the fallback occurred_at.
     :param source: ``webhook`` from the edge; backfill and the simulator reuse this converter with their own.
+    :param limits: nesting and channel limits (:meth:`InputLimits.from_settings` at the edge).
     :raises InvalidEventError: see the module docstring for what is strict.
     """
     label, event_type = _webhook_event_type(form)
@@ -718,6 +860,7 @@ def from_webhook_form(
         source=source,
         rules=rules,
         extra={},
+        limits=limits,
     )
 
 
@@ -726,17 +869,19 @@ def from_webhook_form(
 # --------------------------------------------------------------------------------------------------------
 
 
-def parse_cloudevents_body(body: bytes) -> list[Mapping[str, Any]]:
+def parse_cloudevents_body(body: bytes, *, max_json_depth: int = DEFAULT_MAX_JSON_DEPTH) -> list[Mapping[str, Any]]:
     """Split an Event Streams webhook-sink POST into CloudEvents.
 
     Twilio posts a JSON array of events; a single JSON object is accepted as a batch of one. An empty array
     yields ``[]`` (the caller decides whether that is worth a 400).
 
-    :raises InvalidEventError: ``malformed_body`` when the bytes are not UTF-8 JSON, or not an object or an
-        array of objects (the message names the first offending array position).
+    :param max_json_depth: the whole body (array → event → ``data`` → …) may nest at most this deep; it is
+        checked before parsing, so a hostile body is refused as a whole (its events cannot be told apart safely).
+    :raises InvalidEventError: ``too_deep``; ``malformed_body`` when the bytes are not UTF-8 JSON, or not an
+        object or an array of objects (the message names the first offending array position).
     """
     try:
-        parsed = json.loads(body)
+        parsed = _loads_bounded(body.decode("utf-8"), max_json_depth, "the body")
     except (UnicodeDecodeError, ValueError) as exc:
         raise InvalidEventError(InvalidReason.MALFORMED_BODY, f"body is not valid JSON: {exc}") from exc
     if isinstance(parsed, dict):
@@ -755,13 +900,13 @@ def parse_cloudevents_body(body: bytes) -> list[Mapping[str, Any]]:
     return parsed
 
 
-def _cloudevent_data(event: Mapping[str, Any]) -> Mapping[str, Any]:
+def _cloudevent_data(event: Mapping[str, Any], max_depth: int) -> Mapping[str, Any]:
     data = event.get(_CE.DATA)
     if _is_blank(data):
         raise InvalidEventError(InvalidReason.MISSING_FIELD, "CloudEvent data is missing", field=_CE.DATA)
     if isinstance(data, str):  # structured mode allows data as a JSON string; harmless to accept
         try:
-            data = json.loads(data)
+            data = _loads_bounded(data, max_depth, "CloudEvent data", _CE.DATA)
         except ValueError as exc:
             raise InvalidEventError(
                 InvalidReason.BAD_VALUE,
@@ -789,6 +934,7 @@ def from_cloudevent(
     *,
     rules: RoleRules,
     received_at: datetime | None = None,
+    limits: InputLimits = DEFAULT_LIMITS,
 ) -> ConversationEvent:
     """Normalise one Event Streams CloudEvent (``com.twilio.conversations.*``).
 
@@ -798,8 +944,9 @@ def from_cloudevent(
     ``datacontenttype`` (a quirk of Twilio's published examples), then ``received_at``. Envelope attributes
     other than those consumed are kept in ``raw_extra`` as ``ce.<name>``.
 
-    :raises InvalidEventError: unknown/missing ``type`` or ``id``, missing or non-object ``data``, and the
-        data-field rules of :func:`from_webhook_form`.
+    :raises InvalidEventError: unknown/missing ``type`` or ``id``, missing or non-object ``data``, ``data`` as
+        a JSON string nested deeper than ``limits.max_json_depth``, and the data-field rules of
+        :func:`from_webhook_form`.
     """
     if not isinstance(event, Mapping):
         raise InvalidEventError(
@@ -825,7 +972,7 @@ def from_cloudevent(
             field=_CE.ID,
         )
     received = received_at or datetime.now(UTC)
-    fields = _Fields(_gather_binding(_cloudevent_data(event)))
+    fields = _Fields(_gather_binding(_cloudevent_data(event, limits.max_json_depth)))
     content_type = event.get(_CE.DATACONTENTTYPE)
     occurred_at, occurred_at_source = _occurred_at(
         fields,
@@ -854,4 +1001,5 @@ def from_cloudevent(
         source=EventSource.EVENT_STREAMS,
         rules=rules,
         extra=envelope_extra,
+        limits=limits,
     )

@@ -8,9 +8,11 @@ broker; :func:`register_views` mounts it on the Faust worker's web server:
 - ``POST /twilio/events``: Event Streams webhook sink (a JSON array of CloudEvents; Twilio appends
   ``bodySHA256`` to the URL and signs the URL).
 
-Answers: 403 on a missing/wrong signature (nothing is produced), 400 with the reason for malformed bodies
-or unknown event types, 413 over the size limit, 503 when Kafka did not acknowledge in time (Twilio
-retries), and 200 only after Kafka acknowledged every accepted event. Twilio waits at most 5 s.
+Answers: 403 on a missing/wrong signature (nothing is produced), 400 with the reason for malformed bodies,
+unknown event types or JSON nested deeper than ``ingest.max_json_depth`` (``too_deep``: checked before any JSON
+is parsed, so hostile nesting can never raise ``RecursionError`` here), 413 over the size limit, 503 when Kafka
+did not acknowledge in time (Twilio retries), and 200 only after Kafka acknowledged every accepted event. Twilio
+waits at most 5 s.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from twilio.request_validator import RequestValidator
 from cxpulse.settings import Settings
 from schemas.errors import InvalidEventError
 from schemas.events import ConversationEvent
-from schemas.twilio import from_cloudevent, from_webhook_form, parse_cloudevents_body
+from schemas.twilio import InputLimits, from_cloudevent, from_webhook_form, parse_cloudevents_body
 
 __all__ = ["CONVERSATIONS_PATH", "EVENTS_PATH", "IngestResponse", "IngestService", "register_views"]
 
@@ -89,6 +91,7 @@ class IngestService:
         self._validator = RequestValidator(token.get_secret_value())
         self._public_url = settings.public_url.rstrip("/")
         self._settings = settings
+        self._limits = InputLimits.from_settings(settings)
         self._produce = produce
         self._recent = _RecentIds(settings.ingest.dedupe_cache_size)
         self.counters: dict[str, int] = {
@@ -152,6 +155,7 @@ class IngestService:
                 idempotency_token=_header(headers, IDEMPOTENCY_HEADER),
                 rules=self._settings.roles,
                 received_at=datetime.now(UTC),
+                limits=self._limits,
             )
         except InvalidEventError as exc:
             log.warning("rejected webhook reason=%s", exc.reason)
@@ -177,15 +181,18 @@ class IngestService:
             log.warning("rejected event-streams delivery: bad or missing signature or bodySHA256")
             return self._reject(403, "forbidden", "bad_signature", "missing or invalid signature or bodySHA256")
         try:
-            items = parse_cloudevents_body(body)
+            items = parse_cloudevents_body(body, max_json_depth=self._limits.max_json_depth)
         except InvalidEventError as exc:
+            log.warning("rejected event-streams delivery reason=%s", exc.reason)
             return self._reject(400, "invalid", exc.reason, str(exc))
         received_at = datetime.now(UTC)
         events: list[ConversationEvent] = []
         rejected: list[dict[str, str]] = []
         for position, item in enumerate(items):
             try:
-                events.append(from_cloudevent(item, rules=self._settings.roles, received_at=received_at))
+                events.append(
+                    from_cloudevent(item, rules=self._settings.roles, received_at=received_at, limits=self._limits)
+                )
             except InvalidEventError as exc:
                 rejected.append(
                     {

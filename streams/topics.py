@@ -37,6 +37,7 @@ def topic_configs(settings: Settings) -> dict[str, dict[str, str]]:
         settings.topic(names.REDACTION_DLQ): restricted,
         settings.topic(names.REDACTED): {},
         settings.topic(names.REDACTION_AUDIT): {},
+        settings.topic(names.REDACTION_CANARY): {},
         settings.topic(names.DLQ): {},
         settings.topic(names.SLA_RESPONSES): {},
         settings.topic(names.SLA_CONVERSATIONS): {},
@@ -94,6 +95,7 @@ class Topics:
     raw: faust.TopicT
     redacted: faust.TopicT
     redaction_audit: faust.TopicT
+    redaction_canary: faust.TopicT
     redaction_dlq: faust.TopicT
     dlq: faust.TopicT
     validated: faust.TopicT
@@ -119,6 +121,7 @@ class Topics:
             raw=topic(names.RAW),
             redacted=topic(names.REDACTED),
             redaction_audit=topic(names.REDACTION_AUDIT),
+            redaction_canary=topic(names.REDACTION_CANARY),
             redaction_dlq=topic(names.REDACTION_DLQ),
             dlq=topic(names.DLQ),
             validated=topic(names.VALIDATED),

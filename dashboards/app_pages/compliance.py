@@ -2,6 +2,9 @@
 
 The numbers are those of ``cxpulse report redaction`` (same code, same definitions: docs/redaction.md), so a
 screenshot of this page and the exported report always agree. Nothing here reads message text.
+
+Coverage alone reads as "safe" while saying nothing about what the recognisers miss, so the **recall canary**
+sits right next to it: leak-free recall per entity type on the labelled canary set, red below its target.
 """
 
 from __future__ import annotations
@@ -14,6 +17,11 @@ import streamlit as st
 from cxpulse.settings import load_settings
 from dashboards import queries
 from schemas import topics
+from streams.redact.canary_report import canary_status
+from streams.redact.report_render import canary_drops, canary_footnote
+
+#: Rows of entity types below their canary target (the At risk page's breach red).
+BELOW_TARGET_STYLE = "background-color: rgba(255, 75, 75, 0.22)"
 
 settings = load_settings()
 ch = queries.client(settings)
@@ -28,17 +36,24 @@ report = queries.redaction_report(ch, since, until, settings)
 coverage = report.coverage
 dlq_events = queries.dlq_count(ch, since, until)
 
-cols = st.columns(6)
+below_target = report.canary_below_target
+
+cols = st.columns(7)
 cols[0].metric("Received", f"{coverage.received:,}", help="Events with text (a body or an author) in the period.")
 cols[1].metric("Scanned", f"{coverage.scanned:,}", help="Received events with a redaction audit row.")
-cols[2].metric("Coverage", f"{coverage.ratio:.2%}")
+cols[2].metric("Coverage", f"{coverage.ratio:.2%}", help="Scanned ÷ received: says nothing about what was missed.")
 cols[3].metric(
+    "Recall canary",
+    "no run" if not report.canary else (f"{len(below_target)} below target" if below_target else "at target"),
+    help="Entity types whose leak-free recall on the labelled canary set is below target (latest run).",
+)
+cols[4].metric(
     "Fail-closed",
     f"{report.failed_closed + report.failed_without_id:,}",
     help="Events redaction could not process: held on the restricted DLQ, never sent downstream.",
 )
-cols[4].metric("Missing", f"{coverage.missing:,}", help="Neither scanned nor failed closed: investigate.")
-cols[5].metric("Data-quality DLQ", f"{dlq_events:,}", help="Redacted events the data-quality suites rejected.")
+cols[5].metric("Missing", f"{coverage.missing:,}", help="Neither scanned nor failed closed: investigate.")
+cols[6].metric("Data-quality DLQ", f"{dlq_events:,}", help="Redacted events the data-quality suites rejected.")
 
 if coverage.complete:
     st.success(f"Every received message was scanned ({coverage.scanned:,} of {coverage.received:,}).")
@@ -54,6 +69,50 @@ else:
         ]
     )
     st.table(gap)
+
+
+def _below_target_red(row: pd.Series) -> list[str]:
+    return [BELOW_TARGET_STYLE if row["status"] != "ok" else ""] * len(row)
+
+
+st.subheader("Recall canary")
+st.caption(
+    "Leak-free recall on the labelled canary set shipped with cxpulse, measured by the worker's own analyser at "
+    "start and every `redaction.canary_interval_s`: the latest run per entity type (docs/redaction.md)."
+)
+if not report.canary:
+    st.info("No canary run recorded yet (is `redaction.canary_interval_s` 0?).")
+else:
+    (st.error if below_target else st.success)(canary_status(report.canary))
+    for drop in canary_drops(report):
+        st.warning(drop)
+    canary = pd.DataFrame(
+        [
+            {
+                "entity": c.entity,
+                "recall": c.recall,
+                "target": c.target,
+                "status": "🔴 below target" if c.below_target else "ok",
+                "labelled": c.gold,
+                "leaked": c.leaked,
+                "config": c.config_version,
+                "model": c.model_version,
+                "checked_at": c.checked_at,
+            }
+            for c in report.canary
+        ]
+    )
+    st.dataframe(
+        canary.style.apply(_below_target_red, axis=1),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "recall": st.column_config.NumberColumn(format="percent"),
+            "target": st.column_config.NumberColumn(format="percent"),
+            "checked_at": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss"),
+        },
+    )
+    st.caption(canary_footnote(report))
 
 st.subheader(f"Entities found, per {report.bucket_name}")
 if report.entities:

@@ -6,6 +6,9 @@ requests. A batch not analysed within ``timeout_s``, or whose pool process died,
 to the restricted dead-letter topic (and a new pool is started for the next batch). Raw offsets are acknowledged
 only after every output of the batch (redacted event + audit record, or dead-letter) was acknowledged by Kafka:
 at-least-once, and ClickHouse collapses replays.
+
+The same analyser also runs the recall canary (``canary_worker``) at start and every ``canary_interval_s``, so
+what the canary measures is what redacts traffic.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from pydantic import ValidationError
 
 from cxpulse.settings import RedactionSettings, Settings
 from schemas.events import ConversationEvent
+from streams.redact import canary_worker
 from streams.redact.audit import RedactionAudit, audit_tables, failure_tables
 from streams.redact.engine import RedactionError, Redactor
 from streams.topics import Topics
@@ -108,16 +112,24 @@ class BatchAnalyser:
 
     It never raises: a timeout, a dead pool process or a model that fails to load gives every record of the
     batch a failure reason (the dead-letter route), and the next batch gets a fresh pool.
+
+    One batch at a time: the redaction agent and the recall canary (``canary_worker``) share it, so the canary is
+    measured on the very pool (or engine) that redacts traffic, and two starts never build two pools.
     """
 
     def __init__(self, settings: RedactionSettings) -> None:
         self._cfg = settings
         self._pool: Any = None
         self._engine: Redactor | None = None
+        self._lock = asyncio.Lock()
 
     async def start(self) -> None:
         """Load the model (in every pool process) now. Not under ``timeout_s``: a slow start on a busy machine
         must not fail the first batch closed. Raises if loading fails (the caller fails the batch closed)."""
+        async with self._lock:
+            await self._start()
+
+    async def _start(self) -> None:
         if self._cfg.analyzer_processes > 1:
             if self._pool is None:
                 from streams.redact.pool import RedactionPool
@@ -145,8 +157,12 @@ class BatchAnalyser:
             pool.close()
 
     async def outcomes(self, records: list[tuple[bytes | None, bytes]]) -> list[Outcome]:
+        async with self._lock:  # waiting for another batch does not count against timeout_s
+            return await self._outcomes(records)
+
+    async def _outcomes(self, records: list[tuple[bytes | None, bytes]]) -> list[Outcome]:
         try:
-            await self.start()
+            await self._start()
             return await asyncio.wait_for(self._analyse(records), timeout=self._cfg.timeout_s)
         except TimeoutError:
             self.close()  # a process may be stuck on this batch: later batches get fresh ones
@@ -196,10 +212,16 @@ def register(app: Any, settings: Settings, topics: Topics) -> None:
             if failed:
                 log.warning("redaction failed closed events=%d of batch=%d", failed, len(batch))
 
+    canary_worker.register(app, settings, topics, analyser)
+
 
 def register_sinks(app: Any, settings: Settings, topics: Topics) -> None:
-    """Store the audit topic in ``redaction_audit`` and the DLQ's id + reason in ``redaction_failures``."""
+    """Store the audit topic in ``redaction_audit``, the DLQ's id + reason in ``redaction_failures`` and the
+    recall canary's scores in ``redaction_canary``."""
     from sinks.agent import register_table_sink
 
     register_table_sink(app, settings, topic=topics.redaction_audit, name="redaction_audit", build_rows=audit_tables)
     register_table_sink(app, settings, topic=topics.redaction_dlq, name="redaction_failures", build_rows=failure_tables)
+    register_table_sink(
+        app, settings, topic=topics.redaction_canary, name="redaction_canary", build_rows=canary_worker.canary_tables
+    )

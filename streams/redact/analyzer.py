@@ -128,6 +128,10 @@ class FastAnalyzer:
         self.stats = {"texts": 0, "cache_hits": 0, "ner_texts": 0, "chunks": 0}
         meta = self._nlp.meta
         self.model_version = f"{meta.get('lang', 'xx')}_{meta.get('name', settings.spacy_model)}-{meta.get('version')}"
+        for g in self._recognizers:
+            names = getattr(g.recognizer, "gazetteer_version", None)
+            if names:
+                self.model_version += f"+names-{names}"
 
     def _threshold(self, entity: str) -> float:
         return self._settings.score_thresholds.get(entity, self._settings.score_threshold)

@@ -5,14 +5,19 @@ What is scanned, and why:
   or salted HMAC pseudonyms for the entities listed in ``pseudonymised_entities``.
 - customer ``author`` values and address-like attributes (phone numbers, WhatsApp addresses, e-mails, chat
   identities): replaced by a salted HMAC pseudonym, so one customer stays one customer for analysts
-  without the address ever leaving the raw topic.
+  without the address ever leaving the raw topic. An ``author`` that is a contact address (phone, ``whatsapp:``,
+  e-mail) is pseudonymised whatever role the event claims: the role is evidence, not a licence to store it.
+- ``queue``: named by the application (from attributes any client may write); the edge only lets a bounded
+  name through (:mod:`schemas.twilio`), which still fits a person's name, so it is scanned like a body.
 - every other string in ``attributes`` (including ``raw_extra``): scanned like a body, because Twilio lets
   integrators put anything there. Only values that provably cannot carry PII (Twilio SIDs, ISO timestamps,
   booleans, very short tokens) skip the analyzer.
 - media: counted (``media_count``), never fetched.
 
 All texts of a batch of events are analysed together (:class:`~streams.redact.analyzer.FastAnalyzer`); if that
-fails, events are analysed one by one so only the failing one fails closed.
+fails, events are analysed one by one so only the failing one fails closed. Attributes are walked with an
+explicit stack, never recursion: attributes nested deeper than ``max_attribute_depth`` fail closed for their
+event alone instead of raising ``RecursionError`` for the whole batch.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
@@ -32,6 +37,7 @@ from typing import Any
 from cxpulse.errors import CxpulseError
 from cxpulse.settings import RedactionSettings
 from schemas.events import AuthorRole, ConversationEvent
+from schemas.roles import is_contact_address
 from streams.redact.analyzer import FastAnalyzer, Finding
 from streams.redact.audit import AuditFinding, RedactionAudit
 
@@ -47,20 +53,24 @@ _ADDRESS_KEY = re.compile(r"(address|identity|author)$", re.IGNORECASE)
 _CHANNEL_PREFIX = re.compile(r"^(whatsapp|messenger|sms|rcs):", re.IGNORECASE)
 _PSEUDONYM_HEX_CHARS = 16
 _CONFIG_VERSION_CHARS = 12
-#: Settings that change what is found or how it is replaced; batching and timeouts do not.
-_VERSIONED_FIELDS = (
-    "spacy_model",
-    "language",
-    "entities",
-    "ner_labels_to_ignore",
-    "score_threshold",
-    "score_thresholds",
-    "phone_regions",
-    "phone_leniency",
-    "ner_prefilter",
-    "max_chunk_chars",
-    "chunk_overlap_chars",
-    "pseudonymised_entities",
+#: Settings that cannot change what is found or how it is replaced (batching, timeouts, the secret salt, reports,
+#: test hooks). Every other setting is versioned, so a new recogniser option can never be left out of the hash.
+_UNVERSIONED_FIELDS = frozenset(
+    {
+        "pseudonym_salt",
+        "batch_size",
+        "batch_window_s",
+        "cache_size",
+        "processes",
+        "timeout_s",
+        "fail_marker",
+        "report_hourly_max_h",
+        "report_gap_limit",
+        "name_gazetteer_dir",
+        "canary_interval_s",
+        "canary_targets",
+        "max_attribute_depth",
+    }
 )
 #: Roles whose identities belong to the business (agents, bots, system), not to a customer.
 _BUSINESS_ROLES = {AuthorRole.AGENT, AuthorRole.BOT, AuthorRole.SYSTEM}
@@ -87,7 +97,7 @@ def pseudonym(value: str, salt: bytes) -> str:
 
 def config_version(settings: RedactionSettings) -> str:
     """A short hash of everything that decides what is redacted (the salt is deliberately left out)."""
-    data = settings.model_dump(mode="json", include=set(_VERSIONED_FIELDS))
+    data = settings.model_dump(mode="json", exclude=set(_UNVERSIONED_FIELDS))
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:_CONFIG_VERSION_CHARS]
 
 
@@ -99,6 +109,56 @@ def _cannot_hold_pii(text: str) -> bool:
         or bool(_ISO_TIMESTAMP.match(stripped))
         or stripped.lower() in {"true", "false", "null", "none"}
     )
+
+
+def _pseudonymises_author(event: ConversationEvent) -> bool:
+    """A customer's author is pseudonymised, a business author (agent, bot, system) kept as it came, except that
+    a contact address (phone, ``whatsapp:``, e-mail) never is: a role can be claimed, the address is the fact."""
+    if not event.author:
+        return False
+    return event.author_role not in _BUSINESS_ROLES or is_contact_address(event.author)
+
+
+#: One level of the attribute walk: the remaining ``(name, value)`` entries of a dict or list, the copy being
+#: built, its path, the key its list items inherit, whether it is a dict, and its depth (attributes = 1).
+_Frame = tuple[Iterator[tuple[Any, Any]], Any, str, str, bool, int]
+
+
+def _entries(value: Mapping[Any, Any] | list[Any]) -> Iterator[tuple[Any, Any]]:
+    return iter(value.items()) if isinstance(value, Mapping) else enumerate(value)
+
+
+def _map_leaves(attributes: Mapping[str, Any], leaf: Callable[[str, str, Any], Any], max_depth: int) -> dict[str, Any]:
+    """A copy of ``attributes`` with each non-container value replaced by ``leaf(path, key, value)``.
+
+    Paths and keys are those the audit records: ``attributes.a.b``, ``attributes.a[0]`` (a list item takes its
+    list's key, so a list of addresses is pseudonymised like one address). Depth first in document order, like
+    the recursion this replaces, but on an explicit stack: any nesting costs memory, never the call stack.
+
+    :raises RedactionError: when a container sits deeper than ``max_depth`` (the attributes dict is depth 1).
+    """
+    out: dict[str, Any] = {}
+    stack: list[_Frame] = [(_entries(attributes), out, "attributes", "", True, 1)]
+    while stack:
+        entries, target, path, key, is_dict, depth = stack[-1]
+        entry = next(entries, None)
+        if entry is None:
+            stack.pop()
+            continue
+        name, value = entry
+        child_path, child_key = (f"{path}.{name}", str(name)) if is_dict else (f"{path}[{name}]", key)
+        if isinstance(value, Mapping | list):
+            if depth >= max_depth:
+                raise RedactionError(f"attributes nest deeper than {max_depth} levels (max_attribute_depth)")
+            child: Any = {} if isinstance(value, Mapping) else []
+            stack.append((_entries(value), child, child_path, child_key, isinstance(value, Mapping), depth + 1))
+        else:
+            child = leaf(child_path, child_key, value)
+        if is_dict:
+            target[name] = child
+        else:
+            target.append(child)
+    return out
 
 
 @dataclass(frozen=True)
@@ -135,33 +195,34 @@ class Redactor:
         return self._analyzer.model_version
 
     # -- planning: which strings are analysed, which are pseudonymised outright --------------------------------
-    def _plan_value(self, path: str, key: str, value: Any, plan: _Plan) -> None:
-        if isinstance(value, Mapping):
-            for k, v in value.items():
-                self._plan_value(f"{path}.{k}", str(k), v, plan)
-        elif isinstance(value, list):
-            for i, item in enumerate(value):
-                self._plan_value(f"{path}[{i}]", key, item, plan)
-        elif isinstance(value, str) and not _cannot_hold_pii(value):
-            if _ADDRESS_KEY.search(key):
-                plan.pseudonymised.append(
-                    AuditFinding(
-                        field=path,
-                        entity_type=_ADDRESS_FINDING,
-                        start=0,
-                        end=len(value),
-                        score=1.0,
-                        recognizer="pseudonym",
+    def _plan_leaf(self, plan: _Plan) -> Callable[[str, str, Any], Any]:
+        def visit(path: str, key: str, value: Any) -> Any:
+            if isinstance(value, str) and not _cannot_hold_pii(value):
+                if _ADDRESS_KEY.search(key):
+                    plan.pseudonymised.append(
+                        AuditFinding(
+                            field=path,
+                            entity_type=_ADDRESS_FINDING,
+                            start=0,
+                            end=len(value),
+                            score=1.0,
+                            recognizer="pseudonym",
+                        )
                     )
-                )
-            else:
-                plan.texts[path] = value
+                else:
+                    plan.texts[path] = value
+            return value
+
+        return visit
 
     def _plan(self, event: ConversationEvent) -> _Plan:
+        """:raises RedactionError: attributes nested deeper than ``max_attribute_depth``."""
         plan = _Plan(texts={}, pseudonymised=[])
         if event.body:
             plan.texts["body"] = event.body
-        if event.author and event.author_role not in _BUSINESS_ROLES:
+        if event.queue and not _cannot_hold_pii(event.queue):
+            plan.texts["queue"] = event.queue
+        if event.author and _pseudonymises_author(event):
             plan.pseudonymised.append(
                 AuditFinding(
                     field="author",
@@ -172,9 +233,17 @@ class Redactor:
                     recognizer="pseudonym",
                 )
             )
-        for k, v in event.attributes.items():
-            self._plan_value(f"attributes.{k}", k, v, plan)
+        _map_leaves(event.attributes, self._plan_leaf(plan), self._settings.max_attribute_depth)
         return plan
+
+    def _plan_or_error(self, event: ConversationEvent) -> _Plan | RedactionError:
+        """The plan, or the reason this event alone fails closed (never an exception that fails the batch)."""
+        try:
+            return self._plan(event)
+        except RedactionError as exc:
+            return RedactionError(f"planning failed for event {event.event_id}: {exc}")
+        except Exception as exc:  # noqa: BLE001 - e.g. RecursionError: fail closed, this event only
+            return RedactionError(f"planning failed for event {event.event_id}: {type(exc).__name__}")
 
     # -- applying findings ---------------------------------------------------------------------------------------
     def _replace(self, text: str, findings: Sequence[Finding]) -> str:
@@ -198,16 +267,15 @@ class Redactor:
 
         return operate
 
-    def _rebuild(self, path: str, key: str, value: Any, redacted: Mapping[str, str]) -> Any:
-        if isinstance(value, Mapping):
-            return {k: self._rebuild(f"{path}.{k}", str(k), v, redacted) for k, v in value.items()}
-        if isinstance(value, list):
-            return [self._rebuild(f"{path}[{i}]", key, item, redacted) for i, item in enumerate(value)]
-        if not isinstance(value, str) or _cannot_hold_pii(value):
-            return value
-        if _ADDRESS_KEY.search(key):
-            return pseudonym(value, self._salt)
-        return redacted[path]
+    def _rebuild_leaf(self, redacted: Mapping[str, str]) -> Callable[[str, str, Any], Any]:
+        def replace(path: str, key: str, value: Any) -> Any:
+            if not isinstance(value, str) or _cannot_hold_pii(value):
+                return value
+            if _ADDRESS_KEY.search(key):
+                return pseudonym(value, self._salt)
+            return redacted[path]
+
+        return replace
 
     def _apply(
         self,
@@ -218,10 +286,8 @@ class Redactor:
         batch_size: int,
     ) -> Redacted:
         redacted = {path: self._replace(text, findings[path]) for path, text in plan.texts.items()}
-        author = event.author
-        if author and event.author_role not in _BUSINESS_ROLES:
-            author = pseudonym(author, self._salt)
-        attributes = {k: self._rebuild(f"attributes.{k}", k, v, redacted) for k, v in event.attributes.items()}
+        author = pseudonym(event.author, self._salt) if event.author and _pseudonymises_author(event) else event.author
+        attributes = _map_leaves(event.attributes, self._rebuild_leaf(redacted), self._settings.max_attribute_depth)
         audit_findings = [
             AuditFinding(
                 field=path, entity_type=f.entity_type, start=f.start, end=f.end, score=f.score, recognizer=f.recognizer
@@ -240,6 +306,7 @@ class Redactor:
         out = event.model_copy(
             update={
                 "body": redacted.get("body", event.body),
+                "queue": redacted.get("queue", event.queue),
                 "author": author,
                 "attributes": attributes,
                 "redacted": True,
@@ -267,19 +334,23 @@ class Redactor:
     def redact_many(self, events: Sequence[ConversationEvent]) -> list[Redacted | RedactionError]:
         """Redact a batch; a failure affects only the events whose analysis failed (each gets an error)."""
         started = time.perf_counter()
-        plans = [self._plan(e) for e in events]
-        texts = [t for p in plans for t in p.texts.values()]
+        plans = [self._plan_or_error(e) for e in events]
+        texts = [t for p in plans if isinstance(p, _Plan) for t in p.texts.values()]
         try:
             flat = self._analyzer.analyze_batch(texts)
         except Exception as exc:  # noqa: BLE001 - isolate the culprit below, one event at a time
             log.warning(
                 "batch analysis failed; retrying events one by one events=%d error=%s", len(events), type(exc).__name__
             )
-            return [self._redact_alone(e, p) for e, p in zip(events, plans, strict=True)]
+            pairs = zip(events, plans, strict=True)
+            return [p if isinstance(p, RedactionError) else self._redact_alone(e, p) for e, p in pairs]
         per_event_ms = (time.perf_counter() - started) * 1000 / max(1, len(events))
         out: list[Redacted | RedactionError] = []
         position = 0
         for event, plan in zip(events, plans, strict=True):
+            if isinstance(plan, RedactionError):
+                out.append(plan)
+                continue
             found = dict(zip(plan.texts, flat[position : position + len(plan.texts)], strict=True))
             position += len(plan.texts)
             try:

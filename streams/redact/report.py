@@ -11,8 +11,10 @@ ClickHouse only (never from a topic), so they can be checked with a direct count
 - **gap**: received ids without an audit row, each either *failed closed* (it has a ``redaction_failures`` row:
   held on the restricted DLQ, never sent downstream) or *missing* (neither: investigate).
 
-Entities over time, versions in force and failure reasons are read for the same period. Every query reads ids,
-entity types, reasons and versions only: no table read here holds message text, so no report can leak PII.
+Entities over time, versions in force and failure reasons are read for the same period, and the **recall
+canary** (``canary_report``): per entity type, the latest leak-free recall on the shipped labelled canary set at or
+before the period's end, against its target. Every query reads ids, entity types, counts, reasons and versions
+only: no table read here holds message text, so no report can leak PII.
 All SQL is below as named constants with server-side parameters; rendering lives in ``report_render``.
 """
 
@@ -28,6 +30,7 @@ from pathlib import Path
 from cxpulse.errors import CxpulseError
 from cxpulse.settings import Settings
 from sinks.clickhouse import Client
+from streams.redact.canary_report import CanaryEntity, load_canary
 
 __all__ = [
     "COVERAGE",
@@ -231,6 +234,17 @@ class RedactionReport:
     failed_without_id: int
     failure_reasons: tuple[FailureReason, ...]
     versions: tuple[VersionSpan, ...]
+    #: Latest recall canary result per entity type at or before ``until`` (empty: no run recorded).
+    canary: tuple[CanaryEntity, ...] = ()
+
+    @property
+    def canary_below_target(self) -> tuple[CanaryEntity, ...]:
+        return tuple(c for c in self.canary if c.below_target)
+
+    @property
+    def passed(self) -> bool:
+        """Coverage is 100% and no entity type is below its canary target: the report's exit code 0."""
+        return self.coverage.complete and not self.canary_below_target
 
     @property
     def bucket_name(self) -> str:
@@ -291,6 +305,7 @@ def build_report(
         versions=tuple(
             VersionSpan(str(e), str(m), str(c), int(n), _utc(f), _utc(la)) for e, m, c, n, f, la in rows(VERSIONS)
         ),
+        canary=load_canary(client, until),
     )
     log.info(
         "redaction report since=%s until=%s received=%d scanned=%d failed_closed=%d missing=%d",
@@ -301,6 +316,11 @@ def build_report(
         report.coverage.failed_closed,
         report.coverage.missing,
     )
+    if report.canary_below_target:
+        log.info(
+            "redaction report recall canary below target entities=%s",
+            ",".join(c.entity for c in report.canary_below_target),
+        )
     return report
 
 
@@ -309,7 +329,8 @@ def run_report(
 ) -> int:
     """The command: parse the period (before touching ClickHouse), query, render, write.
 
-    :returns: 0 when coverage is 100%, 1 when some received message was not scanned (so scripts can alert).
+    :returns: 0 when coverage is 100% and every entity type meets its recall canary target; 1 when some received
+        message was not scanned or the latest canary run has an entity type below target (so scripts can alert).
     """
     from clickhouse_connect.driver.exceptions import DatabaseError
 
@@ -344,4 +365,4 @@ def run_report(
     else:
         output.write_text(text, encoding="utf-8")
         log.info("redaction report written path=%s format=%s", output, fmt)
-    return 0 if report.coverage.complete else 1
+    return 0 if report.passed else 1

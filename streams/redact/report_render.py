@@ -1,6 +1,9 @@
 """Pure renderers of a :class:`~streams.redact.report.RedactionReport`: Markdown for people, CSV for tools, and
 a self-contained HTML page (inline CSS, table-based chart, no external asset) to attach to an audit.
 
+The recall canary section sits right after coverage: coverage says everything was scanned, the canary says how
+much of the PII in its labelled messages the scan removed; an entity type below target is marked in every format.
+
 Pure functions of plain data: tested on fixed reports, no ClickHouse needed. Every string taken from the data is
 escaped (HTML) or quoted (CSV, Markdown pipes), even though the tables read hold no message text.
 """
@@ -13,9 +16,19 @@ import io
 from collections.abc import Callable
 from datetime import datetime
 
+from streams.redact.canary_report import canary_status
 from streams.redact.report import RedactionReport
 
-__all__ = ["RENDERERS", "render_csv", "render_html", "render_md", "status_line"]
+__all__ = [
+    "RENDERERS",
+    "canary_drops",
+    "canary_footnote",
+    "canary_notes",
+    "render_csv",
+    "render_html",
+    "render_md",
+    "status_line",
+]
 
 #: Colours of entity types in the HTML chart, cycled in order of first appearance.
 _PALETTE = (
@@ -61,6 +74,67 @@ def status_line(report: RedactionReport) -> str:
     )
 
 
+_CANARY_HEADER = (
+    "entity",
+    "recall",
+    "target",
+    "status",
+    "labelled",
+    "leaked",
+    "config_version",
+    "model_version",
+    "checked_at",
+)
+_CANARY_INTRO = (
+    "Leak-free recall on the labelled canary set shipped with cxpulse, measured by the worker's own analyser: the "
+    'latest run per entity type at or before the end of the period (docs/redaction.md, "Recall canary").'
+)
+
+
+def _canary_rows(report: RedactionReport) -> list[tuple[object, ...]]:
+    return [
+        (
+            c.entity,
+            f"{c.recall:.1%}",
+            f"{c.target:.1%}",
+            "BELOW TARGET" if c.below_target else "ok",
+            c.gold,
+            c.leaked,
+            c.config_version,
+            c.model_version,
+            _t(c.checked_at),
+        )
+        for c in report.canary
+    ]
+
+
+def canary_drops(report: RedactionReport) -> list[str]:
+    """One sentence per entity type whose recall fell on the latest run while the redaction config changed."""
+    return [
+        f"{c.entity}: recall fell from {c.previous_recall:.1%} to {c.recall:.1%} when the redaction config changed "
+        f"from {c.previous_config_version} to {c.config_version} (previous run {_t(c.previous_checked_at)})."
+        for c in report.canary
+        if c.dropped_after_config_change and c.previous_checked_at is not None and c.previous_recall is not None
+    ]
+
+
+def canary_footnote(report: RedactionReport) -> str:
+    """Which canary set measured, and what else the run saw (over-redaction, failures); counts only."""
+    if not report.canary:
+        return ""
+    first = report.canary[0]
+    return (
+        f"Canary set {first.canary_version}; hard negatives changed anyway: {first.negatives_redacted} of "
+        f"{first.negatives}; canary messages that failed closed: {first.failed_messages}."
+    )
+
+
+def canary_notes(report: RedactionReport) -> list[str]:
+    """Sentences under the canary table: recall drops that came with a config change, then the footnote."""
+    footnote = canary_footnote(report)
+    return canary_drops(report) + ([footnote] if footnote else [])
+
+
 def _md_cell(value: object) -> str:
     return str(value).replace("|", "\\|").replace("\n", " ")
 
@@ -87,6 +161,8 @@ def render_md(report: RedactionReport) -> str:
         "",
         f"**{status_line(report)}**",
         "",
+        f"**{canary_status(report.canary)}**",
+        "",
         "## Coverage",
         "",
         *_md_table(
@@ -112,6 +188,13 @@ def render_md(report: RedactionReport) -> str:
             ),
             "",
         ]
+    out += ["## Recall canary", "", _CANARY_INTRO, ""]
+    if report.canary:
+        rows = [(*row[:3], f"**{row[3]}**" if row[3] != "ok" else row[3], *row[4:]) for row in _canary_rows(report)]
+        out += [*_md_table(_CANARY_HEADER, rows), ""]
+        out += [*(f"- {note}" for note in canary_notes(report)), ""]
+    else:
+        out += ["No canary run recorded.", ""]
     types, buckets, cells = _entity_matrix(report)
     out += [f"## Entities by type per {report.bucket_name}", ""]
     if types:
@@ -173,10 +256,31 @@ def render_csv(report: RedactionReport) -> str:
         ("not_scanned_missing", c.missing),
         ("failed_closed_events", report.failed_closed),
         ("failed_without_event_id", report.failed_without_id),
+        ("canary_entities", len(report.canary)),
+        ("canary_below_target", len(report.canary_below_target)),
+        ("passed", str(report.passed).lower()),
     ):
         w.writerow(("summary", "", name, value, "", ""))
     for g in report.gap:
         w.writerow(("gap", _t(g.at), g.event_id, "", "", f"status={g.status};conversation_sid={g.conversation_sid}"))
+    for c in report.canary:
+        previous = (
+            f";previous_recall={c.previous_recall:.6f};previous_config_version={c.previous_config_version}"
+            if c.previous_recall is not None
+            else ""
+        )
+        w.writerow(
+            (
+                "canary",
+                _t(c.checked_at),
+                c.entity,
+                f"{c.recall:.6f}",
+                c.gold,
+                f"target={c.target:.6f};below_target={str(c.below_target).lower()};leaked={c.leaked};"
+                f"config_version={c.config_version};model_version={c.model_version};"
+                f"canary_version={c.canary_version}{previous}",
+            )
+        )
     for b in report.entities:
         w.writerow(("entities", _t(b.start), b.entity_type, b.entities, b.events, ""))
     for r in report.failure_reasons:
@@ -200,6 +304,7 @@ body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:2rem;color:#
 table{border-collapse:collapse;margin:.5rem 0 1.5rem}th,td{border:1px solid #ccc;padding:.25rem .6rem;
 text-align:left;font-size:.9rem}th{background:#f3f3f3}.ok{background:#e6f4ea;border-left:6px solid #1e8e3e}
 .bad{background:#fce8e6;border-left:6px solid #d93025}.status{padding:.75rem 1rem;font-weight:600}
+tr.below td{background:#fce8e6;color:#a50e0e;font-weight:600}
 .chart td{border:none;padding:2px 4px}.bar{display:flex;height:16px;min-width:1px}.bar span{display:block;
 height:16px}.key{display:inline-block;width:12px;height:12px;margin:0 4px 0 12px;vertical-align:middle}
 """
@@ -235,6 +340,21 @@ def _html_chart(report: RedactionReport) -> str:
     return f'<p>{legend}</p><table class="chart"><tbody>{"".join(rows)}</tbody></table>'
 
 
+def _html_canary(report: RedactionReport) -> str:
+    """The canary table with rows below target in red, then the notes."""
+    if not report.canary:
+        return "<p>No canary run recorded.</p>"
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in _CANARY_HEADER)
+    body = "".join(
+        f'<tr class="{"below" if row[3] != "ok" else "met"}">'
+        + "".join(f"<td>{html.escape(str(v))}</td>" for v in row)
+        + "</tr>"
+        for row in _canary_rows(report)
+    )
+    notes = "".join(f"<li>{html.escape(n)}</li>" for n in canary_notes(report))
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table><ul>{notes}</ul>"
+
+
 def render_html(report: RedactionReport) -> str:
     c = report.coverage
     types, buckets, cells = _entity_matrix(report)
@@ -247,6 +367,8 @@ def render_html(report: RedactionReport) -> str:
         "<h1>Redaction coverage report</h1>",
         f"<p>Period: {_t(report.since)} to {_t(report.until)} (generated {_t(report.generated_at)})</p>",
         f'<p class="status {"ok" if c.complete else "bad"}">{html.escape(status_line(report))}</p>',
+        f'<p class="status {"bad" if report.canary_below_target else "ok"}">'
+        f"{html.escape(canary_status(report.canary))}</p>",
         "<h2>Coverage</h2>",
         _html_table(
             ("metric", "value"),
@@ -268,6 +390,7 @@ def render_html(report: RedactionReport) -> str:
                 [(g.event_id, g.conversation_sid, _t(g.at), g.status) for g in report.gap],
             ),
         ]
+    parts += ["<h2>Recall canary</h2>", f"<p>{html.escape(_CANARY_INTRO)}</p>", _html_canary(report)]
     parts += [f"<h2>Entities by type per {report.bucket_name}</h2>", _html_chart(report)]
     if types:
         parts.append(

@@ -25,9 +25,11 @@ from presidio_analyzer.predefined_recognizers import (
 
 from cxpulse.settings import RedactionSettings
 from streams.redact.recognizers.birth_date import DateOfBirthRecognizer
+from streams.redact.recognizers.card_shape import CardShapeRecognizer
 from streams.redact.recognizers.introduced_name import IntroducedNameRecognizer, has_upper
+from streams.redact.recognizers.known_name import KnownNameRecognizer
 from streams.redact.recognizers.phone import ChatPhoneRecognizer
-from streams.redact.recognizers.street_address import StreetAddressRecognizer
+from streams.redact.recognizers.street_address import StreetAddressRecognizer, might_hold_address
 
 __all__ = ["Gate", "GatedRecognizer", "build_recognizers", "has_at", "has_digit", "has_digit_or_colon", "has_upper"]
 
@@ -66,21 +68,36 @@ class GatedRecognizer:
 def build_recognizers(settings: RedactionSettings) -> list[GatedRecognizer]:
     """The recognisers for the allow-listed entities (others are not even built)."""
     lang = settings.language
+    gazetteer = None
+    if settings.name_gazetteer and "PERSON" in settings.entities:
+        from streams.redact.gazetteer import load_gazetteer
+
+        gazetteer = load_gazetteer(settings)
     candidates = [
         GatedRecognizer(
             SpacyRecognizer(supported_language=lang, supported_entities=["PERSON", "LOCATION"]), always, uses_ner=True
         ),
         GatedRecognizer(
-            ChatPhoneRecognizer(regions=settings.phone_regions, leniency=settings.phone_leniency, language=lang),
+            ChatPhoneRecognizer(
+                regions=settings.phone_regions,
+                strictness=settings.phone_strictness,
+                min_digits=settings.phone_min_digits,
+                max_digits=settings.phone_max_digits,
+                identifier_words=settings.phone_identifier_words,
+                language=lang,
+            ),
             has_digit,
         ),
         GatedRecognizer(EmailRecognizer(supported_language=lang), has_at),
         GatedRecognizer(CreditCardRecognizer(supported_language=lang), has_digit),
+        GatedRecognizer(
+            CardShapeRecognizer(identifier_words=settings.phone_identifier_words, language=lang), has_digit
+        ),
         GatedRecognizer(UsSsnRecognizer(supported_language=lang), has_digit),
         GatedRecognizer(IbanRecognizer(supported_language=lang), has_digit),
         GatedRecognizer(IpRecognizer(supported_language=lang), has_digit_or_colon),
         GatedRecognizer(UsBankRecognizer(supported_language=lang), has_digit),
-        GatedRecognizer(StreetAddressRecognizer(language=lang), has_digit),
+        GatedRecognizer(StreetAddressRecognizer(language=lang), might_hold_address),
         GatedRecognizer(DateOfBirthRecognizer(language=lang), has_digit),
         GatedRecognizer(
             IntroducedNameRecognizer(
@@ -92,11 +109,25 @@ def build_recognizers(settings: RedactionSettings) -> list[GatedRecognizer]:
                 score=settings.introduced_name_score,
                 max_tokens=settings.name_max_tokens,
                 typos=settings.name_introducer_typos,
+                signoffs=settings.name_signoffs,
+                name_markers=settings.name_markers,
+                known_name=gazetteer.is_clear_name if gazetteer else None,
                 language=lang,
             ),
-            has_upper,
+            # Lower-case gazetteer names ("my name is priya") need no capital letter.
+            always if gazetteer else has_upper,
         ),
     ]
+    if gazetteer is not None:
+        known = KnownNameRecognizer(
+            gazetteer=gazetteer,
+            particles=settings.name_particles,
+            exclusions=settings.name_exclusions,
+            score=settings.known_name_score,
+            max_tokens=settings.name_max_tokens,
+            language=lang,
+        )
+        candidates.append(GatedRecognizer(known, always))
     if not (settings.name_introducers or settings.name_titles or settings.name_address_words):
         # Empty phrase lists switch the introduced-name recogniser off (it could find nothing).
         candidates = [c for c in candidates if not isinstance(c.recognizer, IntroducedNameRecognizer)]

@@ -21,12 +21,13 @@ Introducer words of four or more letters also match with one pair of adjacent le
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from presidio_analyzer import AnalysisExplanation, LocalRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from streams.redact.prefilter import COMMON_WORDS
+from streams.redact.recognizers.name_words import NOT_NAMES
 
 __all__ = ["IntroducedNameRecognizer", "has_upper"]
 
@@ -93,6 +94,9 @@ class IntroducedNameRecognizer(LocalRecognizer):
         score: float,
         max_tokens: int,
         typos: bool = True,
+        signoffs: Iterable[str] = (),
+        name_markers: Iterable[str] = (),
+        known_name: Callable[[str], bool] | None = None,
         language: str = "en",
     ) -> None:
         phrases = _phrases(introducers, typos)
@@ -114,8 +118,28 @@ class IntroducedNameRecognizer(LocalRecognizer):
             if addressing
             else None
         )
+        closings = _phrases(signoffs, typos)
+        # Sign-offs ("Regards,\nOlusegun", "Cheers - Tunde"): the name may follow on the next line.
+        self._signoff = (
+            re.compile(
+                rf"(?<![\w'’])(?:{'|'.join(_phrase_pattern(c) for c in closings)})[ \t]*[,.!:;-]?[ \t]*\n?[ \t]*"
+                rf"(?=[^\W\d_])",
+                re.IGNORECASE,
+            )
+            if closings
+            else None
+        )
+        markers = sorted({m.strip().lower() for m in name_markers if m.strip()}, key=len, reverse=True)
+        # A name opening a line and then a marker ("Priya here, …", "Xochitl Quetzal: my order…").
+        self._line_start = re.compile(r"(?:^|(?<=\n))[ \t]*(?=[^\W\d_])", re.MULTILINE)
+        self._marker = (
+            re.compile(rf"[ \t]*(?:{'|'.join(_phrase_pattern(m) for m in markers)})(?![\w])", re.IGNORECASE)
+            if markers
+            else None
+        )
+        self._known = known_name
         self._particles = frozenset(p.lower() for p in particles)
-        self._excluded = COMMON_WORDS | frozenset(e.lower() for e in exclusions)
+        self._excluded = COMMON_WORDS | frozenset(e.lower() for e in (*exclusions, *NOT_NAMES))
         self._score = score
         self._max_tokens = max_tokens
         super().__init__(
@@ -126,15 +150,16 @@ class IntroducedNameRecognizer(LocalRecognizer):
         """Nothing to load: the patterns are compiled in ``__init__``."""
 
     def _is_name_token(self, token: str) -> bool:
-        if not token[0].isupper():
-            return False
         lowered = token.lower().replace("’", "'").replace("‘", "'")
+        if not token[0].isupper():
+            # Customers type names in lower case ("my name is priya"): only a clear gazetteer name counts then.
+            return self._known is not None and lowered not in self._excluded and self._known(lowered)
         if lowered in self._excluded or lowered.split("'")[0] in self._excluded:
             return False
         letters = [c for c in token if c.isalpha()]
         return not (len(letters) <= _MAX_ACRONYM_LETTERS and len(letters) > 1 and token.isupper())
 
-    def _name_end(self, text: str, start: int) -> int | None:
+    def _name_end(self, text: str, start: int, *, capitalised_only: bool = False) -> int | None:
         """End of the name starting at ``start`` (``None`` if there is none): name tokens, with lower-case
         particles ("de", "van") allowed only between two of them."""
         end: int | None = None
@@ -145,7 +170,7 @@ class IntroducedNameRecognizer(LocalRecognizer):
             if match is None:
                 break
             token = match.group()
-            if self._is_name_token(token):
+            if (not capitalised_only or token[0].isupper()) and self._is_name_token(token):
                 end = match.end()
                 tokens += 1
             elif end is None or token.lower() not in self._particles:
@@ -164,6 +189,9 @@ class IntroducedNameRecognizer(LocalRecognizer):
         if self._address is not None:
             for match in self._address.finditer(text):
                 yield match, True
+        if self._signoff is not None:
+            for match in self._signoff.finditer(text):
+                yield match, False
 
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
@@ -181,17 +209,37 @@ class IntroducedNameRecognizer(LocalRecognizer):
                 original_score=self._score,
                 textual_explanation="capitalised name after an introducer phrase",
             )
-            results.append(
-                RecognizerResult(
-                    entity_type=ENTITY,
-                    start=intro.end(),
-                    end=end,
-                    score=self._score,
-                    analysis_explanation=explanation,
-                    recognition_metadata={
-                        RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
-                        RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
-                    },
-                )
-            )
+            results.append(self._result(intro.end(), end, explanation))
+        if self._marker is not None:
+            for line in self._line_start.finditer(text):
+                end = self._name_end(text, line.end(), capitalised_only=True)
+                marker = self._marker.match(text, end) if end is not None else None
+                if marker is not None and self._label_not_name(text[line.end() : end], marker.group()):
+                    continue
+                if marker is not None:
+                    explanation = AnalysisExplanation(
+                        recognizer=self.name,
+                        original_score=self._score,
+                        textual_explanation="capitalised name opening a line before a name marker",
+                    )
+                    results.append(self._result(line.end(), end, explanation))
         return results
+
+    def _label_not_name(self, name: str, marker: str) -> bool:
+        """ "Subject:", "Tracking:": one word before a colon is a label unless the gazetteer knows it as a name."""
+        if marker.strip() != ":" or len(name.split()) > 1:
+            return False
+        return self._known is None or not self._known(name.lower())
+
+    def _result(self, start: int, end: int, explanation: AnalysisExplanation) -> RecognizerResult:
+        return RecognizerResult(
+            entity_type=ENTITY,
+            start=start,
+            end=end,
+            score=self._score,
+            analysis_explanation=explanation,
+            recognition_metadata={
+                RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
+                RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
+            },
+        )

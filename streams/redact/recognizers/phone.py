@@ -1,139 +1,289 @@
-"""Phone numbers in chat: E.164 (``+14155550123``) and the national formats of the configured regions."""
+"""Phone numbers in chat, recall first: every phone-shaped digit run, valid for some region or not.
+
+A customer's mistyped number is still the customer's number. python-phonenumbers only accepts numbers that
+are valid (or possible) for a region, so it lets through exactly what real customers type: an exchange
+starting with 0 or 1, an unassigned area code, a mobile with a digit missing or doubled, a national number in
+another country's format. This recogniser therefore works from the *shape* of the text:
+
+- a run of 7-15 digits (``phone_min_digits`` .. ``phone_max_digits``) with the separators people use (spaces,
+  ``-``, ``.``, ``/``, parentheses), optionally led by ``+``, ``00`` or ``(+44)``; a ``whatsapp:`` or
+  ``tel:`` prefix is just punctuation before it;
+- that is not glued to a word or a code (``ORD-48213377``, ``v2.14.3``, ``#48213377``, a SID's hex), nor a price
+  (currency sign or decimal part next to it), a calendar date (``25/11/2026``, ``2026-11-25``), a year range
+  (``2019-2024``) or a compact timestamp (``20261125143000``);
+- and whose nearest keyword before it is not an identifier word ("order", "ticket", "tracking", "invoice", ...:
+  ``phone_identifier_words``), unless the number is written like a phone (``+``, parentheses) or a phone word
+  ("call", "text", "whatsapp") is nearer.
+
+``phone_strictness`` trades recall for precision: ``"shape"`` (the default) keeps every such run; ``"possible"``
+and ``"valid"`` keep only runs python-phonenumbers finds possible / valid for an E.164 country code or one of
+``phone_regions``. Validated numbers score higher than shape-only ones either way the audit reads them.
+"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from datetime import datetime
 
 import phonenumbers
-from phonenumbers import PhoneMetadata
-from presidio_analyzer import AnalysisExplanation, EntityRecognizer, RecognizerResult
+from presidio_analyzer import AnalysisExplanation, LocalRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
-from presidio_analyzer.predefined_recognizers import PhoneRecognizer
 
-__all__ = ["ChatPhoneRecognizer", "longest_digit_run", "region_digit_floor"]
+__all__ = ["STRICTNESS", "ChatPhoneRecognizer", "PhoneCandidate", "nearest_keyword", "phone_candidates"]
 
-#: Where a phone number can stop: any letter except ``x``, which python-phonenumbers accepts as punctuation
-#: (and reads as a digit in a number with three or more letters).
-_RUN_BREAK = re.compile(r"[^\W\d_xX]+")
-_DIGIT_LIKE = re.compile(r"[\dxX]")
-#: Plus signs python-phonenumbers reads as "a country code follows" (ASCII and full-width).
-_PLUS_SIGNS = ("+", "\uff0b")
-_BACKREFERENCE = re.compile(r"\\\d|\$\d")
-_LENIENCY_POSSIBLE = 0
-
-
-def longest_digit_run(text: str) -> int:
-    """The most digits (``x`` counted as one) between two letters: an upper bound on the digits of any phone
-    number python-phonenumbers can find in ``text`` (a match never holds a letter other than ``x``)."""
-    return max((len(_DIGIT_LIKE.findall(run)) for run in _RUN_BREAK.split(text)), default=0)
-
-
-def _min_length(lengths: Sequence[int]) -> int:
-    return min((n for n in lengths if n > 0), default=0)
-
-
-def _national_lengths(metadata: PhoneMetadata, leniency: int) -> list[int]:
-    desc = metadata.general_desc
-    lengths = list(desc.possible_length or ())
-    if leniency == _LENIENCY_POSSIBLE:  # "possible" also accepts numbers only diallable locally
-        lengths += list(desc.possible_length_local_only or ())
-    return lengths
-
-
-def region_digit_floor(region: str, leniency: int) -> int:
-    """The fewest digits a number found by ``PhoneNumberMatcher(text, region, leniency)`` can have, unless the
-    text holds a plus sign (then any country's number can be found, and nothing is skipped).
-
-    Without a plus sign a match is either national (country code of ``region``: its national number has one of
-    the lengths of that code's regions) or dialled with the region's international prefix (at least the
-    prefix's digits + one country-code digit + the shortest national number of any country). 0 means "never
-    skip" (a national-prefix rule that could add digits).
-    """
-    metadata = PhoneMetadata.metadata_for_region(region)
-    if metadata is None:
-        return 0
-    rule = metadata.national_prefix_transform_rule or ""
-    if any(c.isdigit() for c in _BACKREFERENCE.sub("", rule)):
-        return 0
-    same_code = phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(metadata.country_code, (region,))
-    national = _min_length(
-        [n for r in same_code for n in _national_lengths(PhoneMetadata.metadata_for_region(r), leniency)]
-    )
-    every = [PhoneMetadata.metadata_for_region(r) for r in phonenumbers.SUPPORTED_REGIONS]
-    every += [PhoneMetadata.metadata_for_nongeo_region(c) for c in phonenumbers.COUNTRY_CODES_FOR_NON_GEO_REGIONS]
-    shortest_anywhere = _min_length([n for m in every if m is not None for n in _national_lengths(m, leniency)])
-    prefix = metadata.international_prefix
-    prefix_digits = _min_regex_width(prefix) if prefix else 0
-    return max(0, min(national, prefix_digits + 1 + shortest_anywhere))
+ENTITY = "PHONE_NUMBER"
+STRICTNESS = ("shape", "possible", "valid")
+_SPACE = "[ \u00a0\u202f]"
+#: A separator between two digit groups: one punctuation mark with at most one space on either side, or one or
+#: two spaces. Possessive digit groups (``\d++``) keep the scan linear on long digit strings.
+_SEP = rf"(?:{_SPACE}?[-.\u2010-\u2013/]{_SPACE}?|{_SPACE}{{1,2}})"
+_PAREN_GROUP = r"\((?:\+|00)?\d{1,5}\)"
+_RUN = re.compile(
+    rf"(?:(?:\+|\uff0b){_SPACE}?|\(\+\d{{1,3}}\){_SPACE}?)?"
+    rf"(?:{_PAREN_GROUP}{_SEP}?)?\d++"
+    rf"(?:(?:{_SEP}|{_SEP}?{_PAREN_GROUP}{_SEP}?)\d++)*"
+)
+_DIGIT = re.compile(r"\d")
+_TIME_AFTER = re.compile(r"[:h]\d\d")
+_LAST_GROUP = re.compile(rf"{_SEP}?\(?\d+\)?$")
+_GROUPS = re.compile(r"\d+")
+_CURRENCY = "$€£¥₹₩₽¢"
+_CURRENCY_CODES = re.compile(r"[ \u00a0]?(?:[$€£¥₹₩₽¢]|(?:usd|eur|gbp|inr|cad|aud|brl|jpy|chf)\b)", re.IGNORECASE)
+#: Characters that, right before the run, make it part of a code or an amount ("ORD-…", "#…", "$…").
+_GLUED_BEFORE = frozenset("#$€£¥₹₩₽¢_@&%")
+#: After one of these, a run is the tail of an identifier when a letter or digit precedes the mark ("INV-1234567").
+#: ``:`` and ``.`` are not among them: "mobile:0770…", "Tel.0171…" are phones; an identifier word decides there.
+_CODE_JOINERS = frozenset("-_/\u2010\u2011\u2012\u2013")
+_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
+#: Words looked at before a run to find its nearest keyword.
+_CONTEXT_WORDS_BACK = 4
+_STRONG_START = ("+", "\uff0b", "(")
+#: "00" starts an international number only when a country code and a national number follow.
+_MIN_DIGITS_AFTER_00 = 11
+_DATE_SEPARATORS = frozenset("-./")
+_YEAR_MIN, _YEAR_MAX = 1900, 2099
+_TIMESTAMP_FORMATS = {8: "%Y%m%d", 12: "%Y%m%d%H%M", 14: "%Y%m%d%H%M%S"}
 
 
-def _min_regex_width(pattern: str) -> int:
-    """The fewest characters ``pattern`` can match (the international prefix patterns are digits only)."""
+class PhoneCandidate(tuple):
+    """``(start, end, digits, strong)``: a phone-shaped run, its digit count, and whether it is written like a
+    phone (``+``, ``00``, parentheses), which outweighs an identifier word before it."""
+
+    __slots__ = ()
+
+    def __new__(cls, start: int, end: int, digits: int, strong: bool) -> PhoneCandidate:
+        return super().__new__(cls, (start, end, digits, strong))
+
+    start = property(lambda self: self[0])
+    end = property(lambda self: self[1])
+    digits = property(lambda self: self[2])
+    strong = property(lambda self: self[3])
+
+
+def _is_calendar_date(run: str) -> bool:
+    """``25/11/2026``, ``11-25-26``, ``2026.11.25``: three groups, one separator, a real day and month."""
+    groups = _GROUPS.findall(run)
+    seps = set(re.sub(r"[\d ]", "", run))
+    if len(groups) != 3 or len(seps) != 1 or not seps <= _DATE_SEPARATORS:
+        return False
+    sizes = [len(g) for g in groups]
+    a, b, c = (int(g) for g in groups)
+    if sizes[0] == 4 and sizes[1] <= 2 and sizes[2] <= 2:
+        return _YEAR_MIN <= a <= _YEAR_MAX and 1 <= b <= 12 and 1 <= c <= 31
+    if sizes[0] <= 2 and sizes[1] <= 2 and sizes[2] in (2, 4):
+        return 1 <= min(a, b) <= 12 and 1 <= max(a, b) <= 31
+    return False
+
+
+def _is_year_range(run: str) -> bool:
+    groups = _GROUPS.findall(run)
+    return len(groups) == 2 and all(len(g) == 4 and _YEAR_MIN <= int(g) <= _YEAR_MAX for g in groups)
+
+
+def _is_compact_timestamp(run: str) -> bool:
+    layout = _TIMESTAMP_FORMATS.get(len(run))
+    if layout is None or not run.isdigit() or not run.startswith(("19", "20")):
+        return False
     try:
-        from re import _parser as sre_parse  # type: ignore[attr-defined]
-    except ImportError:  # pragma: no cover - Python < 3.11
-        import sre_parse  # type: ignore[no-redef]
-    return int(sre_parse.parse(pattern).getwidth()[0])
+        datetime.strptime(run, layout)  # noqa: DTZ007 - only the shape is checked
+    except ValueError:
+        return False
+    return True
 
 
-class ChatPhoneRecognizer(PhoneRecognizer):
-    """Presidio's python-phonenumbers recogniser with the regions and context words chat needs.
+def _is_decimal(run: str) -> bool:
+    """``3.14159265``: one dot between two groups reads as a decimal number, not as a phone."""
+    return run.count(".") == 1 and len(_GROUPS.findall(run)) == 2 and not re.search(r"[^\d.]", run)
 
-    A number written with ``+`` parses for any region; national formats (``(415) 555-0123``,
-    ``020 7946 0958``) only for the regions listed, so the list is configuration (``phone_regions``).
-    Chat customers say "text me", "whatsapp", "reach me": those lift the score like "phone" does.
 
-    Same matches as Presidio's loop over the regions, faster: a region is skipped for a text that holds no plus
-    sign and whose longest digit run is shorter than any number that region's matcher can accept
-    (:func:`region_digit_floor`, derived from python-phonenumbers' own metadata). Prices, times, versions and
-    ticket numbers then skip most regions.
-    """
+def _glued(text: str, start: int, end: int) -> bool:
+    """True when the run is part of a word, a code, an amount or a longer number."""
+    before = text[start - 1] if start > 0 else ""
+    if before and (before.isalnum() or before in _GLUED_BEFORE):
+        return True
+    if before in _CODE_JOINERS and start > 1 and text[start - 2].isalnum():
+        return True
+    after = text[end] if end < len(text) else ""
+    if after in "xX" and text[end + 1 : end + 2].isdigit():
+        return False  # an extension: "555-0123x45"
+    if after and (after.isalnum() or after in "%_@"):
+        return True
+    if after in _CODE_JOINERS and end + 1 < len(text) and text[end + 1].isalnum():
+        return True
+    if after in ".," and end + 1 < len(text) and text[end + 1].isdigit():
+        return True  # "1.299,00": a decimal part follows
+    window_before = text[max(0, start - 2) : start]
+    return any(c in _CURRENCY for c in window_before) or bool(_CURRENCY_CODES.match(text, end))
+
+
+def _split_wide(run: str) -> list[tuple[int, str]]:
+    """Sub-runs of a run too long to be one number, cut at separators that hold a space next to a mark or two
+    spaces ("415 555 0123 / 415 555 0199"): the (offset, text) of each part."""
+    parts = []
+    pos = 0
+    for sep in re.finditer(rf"{_SPACE}[-.\u2010-\u2013/]{_SPACE}?|[-.\u2010-\u2013/]{_SPACE}|{_SPACE}{{2}}", run):
+        parts.append((pos, run[pos : sep.start()]))
+        pos = sep.end()
+    parts.append((pos, run[pos:]))
+    return [(o, p) for o, p in parts if p]
+
+
+def phone_candidates(text: str, *, min_digits: int, max_digits: int) -> list[PhoneCandidate]:
+    """Phone-shaped runs of ``text`` that are not codes, amounts, dates or timestamps (see the module doc)."""
+    out: list[PhoneCandidate] = []
+    for match in _RUN.finditer(text):
+        pieces = [(match.start(), match.group())]
+        if len(_DIGIT.findall(match.group())) > max_digits:
+            pieces = [(match.start() + o, p) for o, p in _split_wide(match.group())]
+        for start, run in pieces:
+            candidate = _candidate(text, start, run, min_digits, max_digits)
+            if candidate is not None:
+                out.append(candidate)
+    return out
+
+
+def _candidate(text: str, start: int, run: str, min_digits: int, max_digits: int) -> PhoneCandidate | None:
+    stripped = run
+    end = start + len(stripped)
+    if _TIME_AFTER.match(text, end):
+        # "2026-11-25 14:30": the last group is the hour of a time, not part of the run.
+        last = _LAST_GROUP.search(stripped)
+        if last is None:
+            return None
+        stripped = stripped[: last.start()]
+        end = start + len(stripped)
+    digits = len(_DIGIT.findall(stripped))
+    if not min_digits <= digits <= max_digits:
+        return None
+    if _glued(text, start, end):
+        return None
+    if _is_calendar_date(stripped) or _is_year_range(stripped) or _is_compact_timestamp(stripped):
+        return None
+    if _is_decimal(stripped):
+        return None
+    strong = stripped.startswith(_STRONG_START) or (stripped.startswith("00") and digits >= _MIN_DIGITS_AFTER_00)
+    return PhoneCandidate(start, end, digits, strong)
+
+
+def nearest_keyword(text: str, start: int, phone_words: frozenset[str], id_words: frozenset[str]) -> str | None:
+    """``"phone"``, ``"id"`` or None: the kind of the nearest keyword among the few words before ``start``."""
+    words = _WORD.findall(text[max(0, start - 60) : start])
+    for word in reversed(words[-_CONTEXT_WORDS_BACK:]):
+        folded = word.casefold()
+        if folded in phone_words:
+            return "phone"
+        if folded in id_words:
+            return "id"
+    return None
+
+
+class ChatPhoneRecognizer(LocalRecognizer):
+    """PHONE_NUMBER for phone-shaped digit runs (module doc). Presidio's context enhancer lifts the score with
+    ``CONTEXT`` words as for its own phone recogniser."""
 
     CONTEXT = [
         "phone", "number", "telephone", "cell", "cellphone", "mobile", "call", "text", "whatsapp", "sms",
-        "reach", "tel", "contact", "landline",
+        "reach", "tel", "contact", "landline", "ring", "fax", "callback",
     ]  # fmt: skip
+    #: Words that make the run a phone whatever identifier word stands further back.
+    PHONE_WORDS = frozenset(
+        {
+            "phone", "telephone", "tel", "cell", "cellphone", "mobile", "call", "calling", "text", "texting",
+            "whatsapp", "sms", "reach", "ring", "landline", "fax", "callback", "contact", "dial", "móvil",
+            "movil", "telefono", "teléfono", "handy", "telefon", "portable", "téléphone", "celular", "tel.",
+        }
+    )  # fmt: skip
+    SHAPE_SCORE = 0.4
+    VALID_SCORE = 0.6
 
-    def __init__(self, *, regions: Sequence[str], leniency: int, language: str = "en") -> None:
+    def __init__(
+        self,
+        *,
+        regions: Sequence[str],
+        strictness: str = "shape",
+        min_digits: int = 7,
+        max_digits: int = 15,
+        identifier_words: Iterable[str] = (),
+        language: str = "en",
+    ) -> None:
+        if strictness not in STRICTNESS:
+            raise ValueError(f"phone strictness must be one of {STRICTNESS}, got {strictness!r}")
+        self.regions = tuple(regions)
+        self.strictness = strictness
+        self.min_digits = min_digits
+        self.max_digits = max_digits
+        self.identifier_words = frozenset(w.casefold() for w in identifier_words)
         super().__init__(
-            context=self.CONTEXT,
-            supported_language=language,
-            supported_regions=tuple(regions),
-            leniency=leniency,
-            name="ChatPhoneRecognizer",
+            supported_entities=[ENTITY], supported_language=language, name="ChatPhoneRecognizer", context=self.CONTEXT
         )
-        self.digit_floors = {region: region_digit_floor(region, leniency) for region in regions}
 
-    def regions_for(self, text: str) -> list[str]:
-        """The regions whose matcher could find a number in ``text``."""
-        if any(sign in text for sign in _PLUS_SIGNS):
-            return list(self.supported_regions)
-        digits = longest_digit_run(text)
-        return [r for r in self.supported_regions if digits >= self.digit_floors[r]]
+    def load(self) -> None:
+        """Nothing to load: the patterns are compiled at import."""
+
+    def _checked(self, number: str) -> bool | None:
+        """True if python-phonenumbers finds ``number`` valid (or possible, per strictness) for its ``+``
+        country code or one of the regions; None when the strictness does not ask (shape mode)."""
+        if self.strictness == "shape":
+            return None
+        check = phonenumbers.is_valid_number if self.strictness == "valid" else phonenumbers.is_possible_number
+        cleaned = number.replace("\uff0b", "+")
+        regions = [None] if cleaned.startswith("+") else list(self.regions)
+        for region in regions:
+            try:
+                if check(phonenumbers.parse(cleaned, region)):
+                    return True
+            except phonenumbers.NumberParseException:
+                continue
+        return False
 
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
     ) -> list[RecognizerResult]:
+        if ENTITY not in entities:
+            return []
         results = []
-        for region in self.regions_for(text):
-            for match in phonenumbers.PhoneNumberMatcher(text, region, leniency=self.leniency):
-                found_for = phonenumbers.region_code_for_number(match.number) or region
-                results.append(
-                    RecognizerResult(
-                        entity_type=self.supported_entities[0],
-                        start=match.start,
-                        end=match.end,
-                        score=self.SCORE,
-                        analysis_explanation=AnalysisExplanation(
-                            recognizer=self.name,
-                            original_score=self.SCORE,
-                            textual_explanation=f"valid {found_for} phone number (python-phonenumbers)",
-                        ),
-                        recognition_metadata={
-                            RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
-                            RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
-                        },
-                    )
+        for cand in phone_candidates(text, min_digits=self.min_digits, max_digits=self.max_digits):
+            if not cand.strong and nearest_keyword(text, cand.start, self.PHONE_WORDS, self.identifier_words) == "id":
+                continue
+            checked = self._checked(text[cand.start : cand.end])
+            if checked is False:
+                continue
+            score = self.VALID_SCORE if checked else self.SHAPE_SCORE
+            why = f"{self.strictness} phone number ({cand.digits} digits)"
+            results.append(
+                RecognizerResult(
+                    entity_type=ENTITY,
+                    start=cand.start,
+                    end=cand.end,
+                    score=score,
+                    analysis_explanation=AnalysisExplanation(
+                        recognizer=self.name, original_score=score, textual_explanation=why
+                    ),
+                    recognition_metadata={
+                        RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
+                        RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
+                    },
                 )
-        return EntityRecognizer.remove_duplicates(results)
+            )
+        return results

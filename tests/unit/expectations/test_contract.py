@@ -23,7 +23,7 @@ from cxpulse.settings import RoleRules
 from expectations.validate import BatchResult, Validator
 from schemas.errors import InvalidEventError
 from schemas.events import ConversationEvent
-from schemas.twilio import from_cloudevent, from_webhook_form
+from schemas.twilio import DEFAULT_LIMITS, InputLimits, from_cloudevent, from_webhook_form
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "twilio"
 SAMPLES = sorted((DATA / "webhooks").glob("*.json")) + sorted((DATA / "cloudevents").glob("*.json"))
@@ -33,13 +33,17 @@ NOW = datetime(2026, 3, 21, tzinfo=UTC)
 OTHER_CONVERSATION = "CH" + "0123456789abcdef" * 2
 
 
-def _normalise(sample: dict[str, Any], *, tag: str = "") -> ConversationEvent:
+def _normalise(sample: dict[str, Any], *, tag: str = "", limits: InputLimits = DEFAULT_LIMITS) -> ConversationEvent:
     if "form" in sample:
         token = sample["headers"].get("I-Twilio-Idempotency-Token")
         return from_webhook_form(
-            sample["form"], idempotency_token=f"{token}{tag}" if token else None, rules=RULES, received_at=NOW
+            sample["form"],
+            idempotency_token=f"{token}{tag}" if token else None,
+            rules=RULES,
+            received_at=NOW,
+            limits=limits,
         )
-    return from_cloudevent({**sample, "id": f"{sample['id']}{tag}"}, rules=RULES, received_at=NOW)
+    return from_cloudevent({**sample, "id": f"{sample['id']}{tag}"}, rules=RULES, received_at=NOW, limits=limits)
 
 
 def _as_redacted(event: ConversationEvent) -> dict[str, Any]:
@@ -97,6 +101,7 @@ class Mutation:
     where: str  # "normaliser" or "suite"
     reason: str
     expectation: str | None = None  # the suite expectation that must catch it
+    limits: InputLimits = DEFAULT_LIMITS  # what the edge accepts (channels it knows)
 
 
 def _set(field: str, value: Any) -> Callable[[dict[str, Any]], None]:
@@ -192,6 +197,8 @@ MUTATIONS = [
         "attributes_unparseable",
         "common.v1/attributes_parseable",
     ),
+    # The edge lets only channels it knows into ``channel`` (schemas/twilio.py); one it knows from ``[channels]``
+    # prices but that ``[quality] channels`` lacks is what the suite still catches.
     Mutation(
         "unknown-channel",
         "onMessageAdded",
@@ -199,6 +206,7 @@ MUTATIONS = [
         "suite",
         "unknown_channel",
         "common.v1/channel_known",
+        InputLimits(channels=DEFAULT_LIMITS.channels | {"pigeon"}),
     ),
     Mutation(
         "author-unresolved",
@@ -259,7 +267,7 @@ def mutated_batch(validator: Validator) -> tuple[dict[str, int], BatchResult]:
         records.append(_as_redacted(_normalise(json.loads(path.read_text()))))
     for case in (m for m in MUTATIONS if m.where == "suite"):
         positions[case.id] = len(records)
-        records.append(_as_redacted(_normalise(_mutant(case), tag=f"-{case.id}")))
+        records.append(_as_redacted(_normalise(_mutant(case), tag=f"-{case.id}", limits=case.limits)))
     ordered, decreasing = _index_pair()
     positions["index-ok"], positions["index-decreasing"] = len(records), len(records) + 1
     records += [ordered, decreasing]

@@ -1,4 +1,4 @@
-"""resolve_role: the ordered identity → role rule, and the address helpers it rests on."""
+"""resolve_role: the ordered identity → role rule, who may declare a role, and the address helpers."""
 
 from __future__ import annotations
 
@@ -9,16 +9,16 @@ import pytest
 
 from cxpulse.settings import RoleRules
 from schemas.events import AuthorRole
-from schemas.roles import address_channel, is_contact_address, resolve_role
+from schemas.roles import AttributeWriter, address_channel, is_contact_address, resolve_role
 
 RULES = RoleRules()
+INTEGRATOR, AUTHOR = AttributeWriter.INTEGRATOR, AttributeWriter.AUTHOR
 
 
 @pytest.mark.parametrize(
     ("identity", "attributes", "expected"),
     [
-        # 1. an explicit role attribute wins over everything, case-insensitively
-        ("whatsapp:+15005550006", {"role": "agent"}, AuthorRole.AGENT),
+        # 1. an explicit role attribute wins, case-insensitively, where its writer may declare it (below)
         ("agent:avery.lee", {"role": "BOT"}, AuthorRole.BOT),
         ("faq-assistant", {"role": " bot "}, AuthorRole.BOT),
         ("system", {"role": "customer"}, AuthorRole.CUSTOMER),
@@ -54,6 +54,53 @@ RULES = RoleRules()
 )
 def test_resolve_role_default_rules(identity: str | None, attributes: Mapping[str, Any], expected: AuthorRole) -> None:
     assert resolve_role(identity, attributes, RULES) is expected
+    # none of these turn on who wrote the attributes
+    assert resolve_role(identity, attributes, RULES, writer=INTEGRATOR) is expected
+
+
+CONTACT_ADDRESSES = [
+    "+15005550006",
+    "whatsapp:+15005550006",
+    "sms:+15005550006",
+    "messenger:1234567890",
+    "jane.doe@example.com",
+    "+1 (415) 555-0123",
+]
+
+
+@pytest.mark.parametrize("identity", CONTACT_ADDRESSES)
+@pytest.mark.parametrize("declared", ["agent", "BOT", " system "])
+def test_a_customer_cannot_declare_itself_business_in_attributes_it_writes(identity: str, declared: str) -> None:
+    """A message's attributes (or a chat participant's) are writable by the author: they never vouch for a
+    contact address, or a customer could keep their phone number out of pseudonymisation."""
+    assert resolve_role(identity, {"role": declared}, RULES, writer=AUTHOR) is AuthorRole.CUSTOMER
+    assert resolve_role(identity, {"role": declared}, RULES) is AuthorRole.CUSTOMER  # the default is cautious
+
+
+@pytest.mark.parametrize("identity", CONTACT_ADDRESSES)
+def test_the_integrator_may_declare_a_contact_address_business(identity: str) -> None:
+    """Attributes of an SMS/WhatsApp participant can only come from the integrator's REST calls (no SDK
+    session): a masked-number agent answering from their own phone is marked there."""
+    assert resolve_role(identity, {"role": "agent"}, RULES, writer=INTEGRATOR) is AuthorRole.AGENT
+
+
+def test_declaring_customer_or_a_chat_identity_role_stays_allowed() -> None:
+    # "customer" grants nothing
+    assert resolve_role("agent:avery", {"role": "customer"}, RULES, writer=AUTHOR) is AuthorRole.CUSTOMER
+    # chat identities keep the integrator's attribute convention (no contact address is at stake)
+    assert resolve_role("faq-assistant", {"role": "bot"}, RULES, writer=AUTHOR) is AuthorRole.BOT
+    assert resolve_role(None, {"role": "system"}, RULES, writer=AUTHOR) is AuthorRole.SYSTEM
+
+
+def test_agent_domains_make_work_e_mails_agents_whatever_the_attributes() -> None:
+    rules = RoleRules(agent_domains=("acme.com", "@Support.example"))
+    assert resolve_role("alice@acme.com", {}, rules) is AuthorRole.AGENT
+    assert resolve_role("Alice@EU.Acme.com", {"role": "customer"}, rules) is AuthorRole.CUSTOMER  # declared wins
+    assert resolve_role("bob@eu.acme.com", {}, rules) is AuthorRole.AGENT
+    assert resolve_role("carol@support.example", {}, rules) is AuthorRole.AGENT
+    assert resolve_role("mallory@notacme.com", {"role": "agent"}, rules) is AuthorRole.CUSTOMER
+    assert resolve_role("mallory@acme.com.evil.net", {}, rules) is AuthorRole.CUSTOMER
+    assert resolve_role("acme.com", {}, rules) is AuthorRole.CUSTOMER  # not an e-mail
 
 
 def test_resolve_role_follows_configured_rules() -> None:
@@ -98,6 +145,8 @@ def test_address_channel(address: str | None, channel: str | None) -> None:
         ("whatsapp:+15005550006", True),
         ("messenger:1234567890", True),
         ("jane.doe@example.com", True),
+        ("+1 (415) 555-0123", True),
+        ("+44 7400 123.987", True),
         ("agent:avery.lee", False),
         ("+0123", False),
         ("jane-doe-web", False),

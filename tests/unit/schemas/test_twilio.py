@@ -28,6 +28,7 @@ from schemas.twilio import (
     SUPPORTED_CLOUDEVENT_TYPES,
     SUPPORTED_WEBHOOK_EVENTS,
     WEBHOOK_EVENT_TYPES,
+    InputLimits,
     from_cloudevent,
     from_webhook_form,
     parse_cloudevents_body,
@@ -674,7 +675,7 @@ def test_cloudevent_tolerates_missing_specversion_and_string_data() -> None:
         ({"Source": "SDK"}, "chat"),
         ({"Source": "CHAT"}, "chat"),
         ({"Source": "Email"}, "email"),
-        ({"Source": "INSTAGRAM"}, "instagram"),  # unlisted values are kept, lower-cased
+        ({"Source": "INSTAGRAM"}, "whatsapp"),  # not a known channel: refused, the author's prefix decides
         ({"Source": "API"}, "whatsapp"),  # origin only: the author's whatsapp: prefix decides
         ({"Source": DELETE, "Author": "+15005550006"}, "sms"),  # a bare E.164 number is SMS
         ({"Source": DELETE, "Author": "messenger:1234567890"}, "messenger"),
@@ -727,3 +728,190 @@ def test_source_parameter_is_passed_through() -> None:
         form, idempotency_token=None, rules=RULES, received_at=RECEIVED_AT, source=EventSource.BACKFILL
     )
     assert event.source is EventSource.BACKFILL
+
+
+# --------------------------------------------------------------------------------------------------------
+# Trust nothing the customer controls: roles, unscanned fields, nesting
+# --------------------------------------------------------------------------------------------------------
+
+PHONE = "+14155550142"
+
+
+@pytest.mark.parametrize("author", [PHONE, "whatsapp:+14155550142", "jane.doe@example.com"])
+def test_a_customer_message_cannot_claim_to_be_an_agent(author: str) -> None:
+    """Message attributes are written by the message's author (any SDK client): ``{"role": "agent"}`` on a
+    contact address must not keep that address out of pseudonymisation."""
+    _, form = webhook("onMessageAdded")
+    event = normalise_form({**form, "Author": author, "Attributes": '{"role": "agent"}'})
+    assert (event.author, event.author_role) == (author, AuthorRole.CUSTOMER)
+    assert event.attributes["role"] == "agent"  # kept (and scanned) like any attribute
+
+
+def test_chat_participant_attributes_cannot_vouch_for_a_contact_address_but_the_integrators_can() -> None:
+    _, form = webhook("onParticipantAdded")
+    declared = '{"role": "agent"}'
+    # a chat participant (Identity) can edit its own participant attributes from the SDK
+    chat = normalise_form({**form, "Identity": "jane.doe@example.com", "Attributes": declared})
+    assert chat.author_role is AuthorRole.CUSTOMER
+    # an SMS/WhatsApp participant has no SDK session: only the integrator (REST) wrote these
+    bound = normalise_form({**form, "Attributes": declared})
+    assert (bound.author, bound.author_role) == ("whatsapp:+15005550006", AuthorRole.AGENT)
+
+
+def test_agent_domains_name_e_mail_agents() -> None:
+    _, form = webhook("onMessageAdded")
+    rules = RoleRules(agent_domains=("acme.com",))
+    event = from_webhook_form({**form, "Author": "alice@acme.com"}, idempotency_token=None, rules=rules)
+    assert event.author_role is AuthorRole.AGENT
+
+
+@pytest.mark.parametrize(
+    ("changes", "channel", "refused"),
+    [
+        ({"Source": "kavya@example.com"}, "whatsapp", ["Source"]),
+        ({"Source": DELETE, "Author": "jane-web", "Attributes": '{"channel": "+14155550142"}'}, "chat",
+         ["Attributes.channel"]),
+        ({"Source": "GBM", "Author": "jane-web", "Attributes": '{"channel": "Priya Raman"}'}, "chat",
+         ["Source", "Attributes.channel"]),
+    ],
+)  # fmt: skip
+def test_channel_only_ever_holds_a_known_slug(changes: Mapping[str, Any], channel: str, refused: list[str]) -> None:
+    _, form = webhook("onMessageAdded")
+    event = normalise_form(mutate(form, changes))
+    assert event.channel == channel
+    assert event.attributes["refused_fields"] == {"channel": refused}
+    # nothing is lost: the refused values stay where they came from, which the redactor scans
+    text = event.attributes_json()
+    for value in (changes.get("Source"), json.loads(changes.get("Attributes", "{}")).get("channel")):
+        if isinstance(value, str):
+            assert value in text
+
+
+def test_configured_channels_are_known() -> None:
+    _, form = webhook("onMessageAdded")
+    limits = InputLimits(channels=InputLimits().channels | {"instagram"})
+    event = from_webhook_form({**form, "Source": "INSTAGRAM"}, idempotency_token=None, rules=RULES, limits=limits)
+    assert event.channel == "instagram"
+    assert "refused_fields" not in event.attributes
+
+
+def test_limits_from_settings_add_the_operators_channels() -> None:
+    from cxpulse.settings import Settings
+
+    settings = Settings(quality={"channels": ["sms", "GBM"]}, channels={"instagram": {"price_per_message": 0.01}})
+    limits = InputLimits.from_settings(settings)
+    assert {"gbm", "instagram", "whatsapp", "chat"} <= limits.channels
+    assert limits.max_json_depth == settings.ingest.max_json_depth
+
+
+@pytest.mark.parametrize(
+    ("queue", "kept"),
+    [
+        ("billing", True),
+        ("Support EMEA", True),
+        ("tier-2", True),
+        ("Kundendienst Süd", True),
+        ("sales/emea 24/7", True),
+        ("+14155550142", False),  # a phone number
+        ("q 415 555 0142", False),  # too many digits to be a name: any numeric PII has more than 3
+        ("ip 10.0.0.1", False),
+        ("priya.raman@example.com", False),
+        ("742 Evergreen Terrace", False),  # must start with a letter
+        ("x" * 65, False),
+    ],
+)
+def test_queue_must_be_a_bounded_queue_name(queue: str, kept: bool) -> None:
+    _, form = webhook("onConversationUpdated")
+    event = normalise_form({**form, "Attributes": json.dumps({"queue": queue})})
+    assert event.queue == (queue if kept else None)
+    assert event.attributes["queue"] == queue  # the value itself is kept (and scanned) in attributes
+    assert ("refused_fields" in event.attributes) is not kept
+
+
+@pytest.mark.parametrize(
+    ("changes", "refused"),
+    [
+        ({"Reason": "+14155550142"}, {"reason": ["Reason"]}),
+        ({"Reason": "Priya Raman"}, {"reason": ["Reason"]}),
+        ({"StateTo": "kavya@example.com", "StateFrom": "active 1"},
+         {"state_from": ["StateFrom"], "state_to": ["StateTo"]}),
+    ],
+)  # fmt: skip
+def test_state_and_reason_hold_only_twilio_words(changes: Mapping[str, str], refused: dict[str, list[str]]) -> None:
+    _, form = webhook("onConversationStateUpdated")
+    event = normalise_form({**form, **changes})
+    canonical = {"Reason": event.reason, "StateTo": event.state_to, "StateFrom": event.state_from}
+    for name, value in changes.items():
+        assert canonical[name] is None
+        assert event.attributes["raw_extra"][name] == value  # moved, not lost
+    assert event.attributes["refused_fields"] == refused
+
+
+def test_twilio_state_words_pass() -> None:
+    _, form = webhook("onConversationStateUpdated")
+    event = normalise_form({**form, "StateTo": "closed", "Reason": "EVENT"})
+    assert (event.state_to, event.reason) == ("closed", "EVENT")
+    assert "refused_fields" not in event.attributes
+
+
+def test_refused_fields_cannot_be_spoofed() -> None:
+    _, form = webhook("onMessageAdded")
+    event = normalise_form({**form, "Attributes": '{"refused_fields": "mine"}'})
+    assert "refused_fields" not in event.attributes
+    assert event.attributes["raw_extra"]["Attributes.refused_fields"] == "mine"
+
+
+def nested(depth: int) -> str:
+    """A JSON object nested ``depth`` levels deep: ``{"a":{"a":…{}…}}``."""
+    return '{"a":' * (depth - 1) + "{}" + "}" * (depth - 1)
+
+
+def test_deep_form_attributes_are_rejected_before_parsing() -> None:
+    _, form = webhook("onMessageAdded")
+    with pytest.raises(InvalidEventError) as caught:
+        normalise_form({**form, "Attributes": nested(5000)})
+    assert (caught.value.reason, caught.value.field) == (InvalidReason.TOO_DEEP, "Attributes")
+    assert "32 levels" in str(caught.value)
+    assert normalise_form({**form, "Attributes": nested(32)}).attributes["a"]  # the limit itself passes
+
+
+def test_deep_media_is_rejected() -> None:
+    _, form = webhook("onMessageAdded")
+    with pytest.raises(InvalidEventError) as caught:
+        normalise_form({**form, "Media": "[" * 5000 + "]" * 5000})
+    assert caught.value.reason is InvalidReason.TOO_DEEP
+
+
+def test_deep_cloudevents_body_is_rejected_before_parsing() -> None:
+    body = json.dumps([cloudevent("message.added")])[:-1] + ", " + "[" * 5000 + "]" * 5000 + "]"
+    with pytest.raises(InvalidEventError) as caught:
+        parse_cloudevents_body(body.encode())
+    assert caught.value.reason is InvalidReason.TOO_DEEP
+    # brackets inside strings are text, not nesting
+    text_only = mutate(cloudevent("message.added"), {"data/Body": "[" * 5000 + '\\"{'})
+    assert len(parse_cloudevents_body(json.dumps([text_only]).encode())) == 1
+
+
+def test_deep_cloudevent_data_string_is_rejected() -> None:
+    event = mutate(cloudevent("message.added"), {"data": '{"x":' + nested(5000) + "}"})
+    with pytest.raises(InvalidEventError) as caught:
+        normalise_ce(event)
+    assert (caught.value.reason, caught.value.field) == (InvalidReason.TOO_DEEP, "data")
+
+
+def test_deep_cloudevent_data_object_is_rejected_without_recursion() -> None:
+    """A caller that parsed the body itself (backfill) hands over deep Python objects: still a 400-type error."""
+    deep: dict[str, Any] = {}
+    cursor = deep
+    for _ in range(5000):
+        cursor["a"] = {}
+        cursor = cursor["a"]
+    event = mutate(cloudevent("message.added"), {})
+    event["data"]["Extra"] = deep
+    with pytest.raises(InvalidEventError) as caught:
+        normalise_ce(event)
+    assert caught.value.reason is InvalidReason.TOO_DEEP
+    event["data"]["Attributes"] = deep
+    del event["data"]["Extra"]
+    with pytest.raises(InvalidEventError):
+        normalise_ce(event)

@@ -207,3 +207,74 @@ def test_health_says_starting_until_the_raw_topic_can_take_posts(service: Ingest
         (503, {"status": "starting", "counters": service.counters}),
         (200, {"status": "ok", "counters": service.counters}),
     ]
+
+
+@pytest.fixture
+def roomy_service(producer: FakeProducer) -> IngestService:
+    """Default body limit (256 KiB), so hostile nesting reaches the depth check instead of the 413."""
+    return IngestService(Settings(twilio_auth_token=TOKEN, public_url=PUBLIC_URL), producer)
+
+
+def _deep(depth: int) -> str:
+    return "[" * depth + "]" * depth
+
+
+def test_deeply_nested_form_attributes_are_400_too_deep(roomy_service: IngestService, producer: FakeProducer) -> None:
+    headers, form = sample("onMessageAdded")
+    form["Attributes"] = '{"a": ' + _deep(5000) + "}"
+    response = run(
+        roomy_service.conversations_webhook(_signed(form, headers), CONVERSATIONS_PATH, urlencode(form).encode())
+    )
+    assert response.status == 400
+    assert response.payload["error"] == "too_deep"
+    assert "Attributes" in response.payload["message"] and "max_json_depth" in response.payload["message"]
+    assert producer.events == []
+    # the same webhook with ordinary attributes is accepted
+    form["Attributes"] = '{"a": ' + _deep(20) + "}"
+    response = run(
+        roomy_service.conversations_webhook(_signed(form, headers), CONVERSATIONS_PATH, urlencode(form).encode())
+    )
+    assert response.status == 200
+
+
+def _raw_cloudevents_request(body: bytes) -> tuple[dict[str, str], str]:
+    path_qs = f"{EVENTS_PATH}?bodySHA256={hashlib.sha256(body).hexdigest()}"
+    signature = RequestValidator(TOKEN).compute_signature(f"{PUBLIC_URL}{path_qs}", {})
+    return {"X-Twilio-Signature": signature, "Content-Type": "application/json"}, path_qs
+
+
+def test_deeply_nested_cloudevents_body_is_400_too_deep(roomy_service: IngestService, producer: FakeProducer) -> None:
+    event = _cloudevent("message.added")
+    body = json.dumps([event]).encode()[:-2] + b', "Extra": ' + _deep(5000).encode() + b"}]"
+    headers, path_qs = _raw_cloudevents_request(body)
+    response = run(roomy_service.event_streams(headers, path_qs, body))
+    assert response.status == 400
+    assert response.payload["error"] == "too_deep"
+    assert producer.events == []
+
+
+def test_deeply_nested_cloudevent_data_rejects_only_that_event(
+    roomy_service: IngestService, producer: FakeProducer
+) -> None:
+    deep = {**_cloudevent("message.added"), "id": "deep-1", "data": '{"x": ' + _deep(5000) + "}"}
+    deep_attributes = {**_cloudevent("participant.added"), "id": "deep-2"}
+    deep_attributes["data"] = {**deep_attributes["data"], "Attributes": '{"x": ' + _deep(5000) + "}"}
+    headers, path_qs, body = _cloudevents_request([_cloudevent("message.added"), deep, deep_attributes])
+    response = run(roomy_service.event_streams(headers, path_qs, body))
+    assert response.status == 200
+    assert response.payload["accepted"] == 1
+    assert [(r["id"], r["reason"]) for r in response.payload["rejected"]] == [
+        ("deep-1", "too_deep"),
+        ("deep-2", "too_deep"),
+    ]
+    assert [e.event_type for e in producer.events] == [EventType.MESSAGE_ADDED]
+
+
+def test_customer_message_claiming_agent_is_produced_as_customer(
+    service: IngestService, producer: FakeProducer
+) -> None:
+    headers, form = sample("onMessageAdded")
+    form.update(Author="+14155550142", Attributes='{"role": "agent"}')
+    response = run(service.conversations_webhook(_signed(form, headers), CONVERSATIONS_PATH, urlencode(form).encode()))
+    assert response.status == 200
+    assert producer.events[0].author_role.value == "customer"

@@ -9,7 +9,7 @@ import pytest
 from cxpulse.settings import Settings
 from schemas.events import AuthorRole, ConversationEvent, EventType
 from streams.redact.agent import redact_batch
-from streams.redact.engine import RedactionError, Redactor, pseudonym
+from streams.redact.engine import Redacted, RedactionError, Redactor, pseudonym
 
 SALT = b"test-salt"
 
@@ -96,3 +96,83 @@ def test_batch_fails_closed_per_event() -> None:
     assert outcomes[1].event is None and outcomes[1].event_id == "e2"
     assert "analysis failed" in (outcomes[1].failure or "")
     assert outcomes[2].event is None and (outcomes[2].failure or "").startswith("undecodable")
+
+
+# -- trust nothing the customer controls -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("author", ["+14155550123", "whatsapp:+14155550123", "priya.raman@example.com"])
+@pytest.mark.parametrize("role", [AuthorRole.AGENT, AuthorRole.BOT, AuthorRole.SYSTEM])
+def test_a_contact_address_author_is_pseudonymised_whatever_the_role(
+    redactor: Redactor, author: str, role: AuthorRole
+) -> None:
+    """Defence in depth behind the role rules: a role can be claimed, the address is still the customer's."""
+    redacted = redactor.redact_with_audit(message("hi", author=author, role=role))
+    assert redacted.event.author == pseudonym(author, Settings().redaction.pseudonym_salt.get_secret_value().encode())
+    assert "4155550123" not in redacted.event.to_json().decode()
+    assert "priya.raman" not in redacted.event.to_json().decode()
+    assert "author" in {f.field for f in redacted.audit.findings}
+
+
+def test_queue_is_scanned_and_ordinary_queue_names_survive(redactor: Redactor) -> None:
+    for name in ("billing", "support", "sales", "Support EMEA", "tier-2"):
+        assert redactor.redact(message("hi").model_copy(update={"queue": name})).queue == name
+    redacted = redactor.redact_with_audit(message("hi").model_copy(update={"queue": "Priya Raman"}))
+    assert redacted.event.queue == "<PERSON>"
+    assert "queue" in {f.field for f in redacted.audit.findings}
+
+
+def _nested(depth: int) -> dict[str, object]:
+    deep: dict[str, object] = {}
+    cursor = deep
+    for _ in range(depth - 1):
+        child: dict[str, object] = {}
+        cursor["a"] = child
+        cursor = child
+    cursor["leaf"] = "call me on +1 415 555 0123"
+    return deep
+
+
+def test_deep_attributes_fail_closed_for_their_event_only(redactor: Redactor) -> None:
+    good = message("call me on +1 415 555 0123")
+    deep = message("fine").model_copy(update={"event_id": "deep", "attributes": {"x": _nested(5000)}})
+    results = redactor.redact_many([good, deep, good.model_copy(update={"event_id": "e3"})])
+    assert isinstance(results[0], Redacted) and isinstance(results[2], Redacted)
+    assert "<PHONE_NUMBER>" in (results[2].event.body or "")
+    assert isinstance(results[1], RedactionError)
+    assert "deep" in str(results[1]) and "deeper than 64 levels" in str(results[1])
+
+
+def test_deep_attributes_through_the_batch_path(redactor: Redactor) -> None:
+    """Records decoded from the raw topic take the same route: only the deep one goes to the DLQ."""
+    deep = message("fine").model_copy(update={"event_id": "deep", "attributes": {"x": _nested(100)}})
+    ok = message("hi").model_copy(update={"event_id": "ok"})
+    outcomes = redact_batch(redactor, [(b"k", deep.to_json()), (b"k", ok.to_json())])
+    assert outcomes[0].event is None and outcomes[0].event_id == "deep"
+    assert "deeper than" in (outcomes[0].failure or "")
+    assert outcomes[1].event is not None and outcomes[1].failure is None
+
+
+def test_attributes_within_the_limit_are_walked_like_before(redactor: Redactor) -> None:
+    event = message(
+        "hi",
+        nested=_nested(40),
+        contacts={"identity": ["+14155550123", "whatsapp:+14155550124"], "notes": ["mail priya.raman@example.com"]},
+    )
+    redacted = redactor.redact_with_audit(event)
+    attributes = redacted.event.attributes
+    cursor = attributes["nested"]
+    for _ in range(39):
+        cursor = cursor["a"]
+    assert cursor["leaf"] == "call me on <PHONE_NUMBER>"
+    assert all(value.startswith(("cust_", "whatsapp:cust_")) for value in attributes["contacts"]["identity"])
+    assert attributes["contacts"]["notes"] == ["mail <EMAIL_ADDRESS>"]
+    fields = [f.field for f in redacted.audit.findings]
+    assert "attributes.contacts.identity[1]" in fields and "attributes.contacts.notes[0]" in fields
+
+
+def test_settings_refuse_a_redaction_depth_below_what_the_edge_admits() -> None:
+    """An event the edge accepted must never fail closed for its nesting alone."""
+    with pytest.raises(ValueError, match="max_attribute_depth"):
+        Settings(ingest={"max_json_depth": 40}, redaction={"max_attribute_depth": 39})
+    assert Settings(ingest={"max_json_depth": 40}, redaction={"max_attribute_depth": 40})

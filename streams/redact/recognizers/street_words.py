@@ -1,0 +1,156 @@
+"""Word tables for street addresses: the street types and unit designators of the postal standards we cover.
+
+Data only (the patterns are in ``street_address.py``). Sources, all public standards or common usage:
+USPS Publication 28 Appendix C1 (every primary street suffix and its standard abbreviation) and C2 (secondary
+unit designators); Royal Mail and Australia Post thoroughfare types; the street types of France, Spain and Latin
+America, Portugal and Brazil, Italy, Poland, the Netherlands and Germany; Indian locality words.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "COUNTER_WORDS",
+    "COMPOUND_ENDINGS",
+    "NOT_STREET_NAMES",
+    "DIRECTIONALS",
+    "LOWERCASE_SAFE_SUFFIXES",
+    "NAME_PARTICLES",
+    "PREFIX_TYPES",
+    "PREFIX_TYPES_WITHOUT_NUMBER",
+    "SUFFIXES",
+    "UNIT_DESIGNATORS",
+]
+
+# fmt: off
+#: USPS C1 primary suffixes, their standard abbreviations, and the UK/Australian/Indian/Irish thoroughfare words
+#: that follow a street name ("12 Baker Street", "9 Webb Sound", "52 Pillai Chowk").
+SUFFIXES: tuple[str, ...] = (
+    # USPS C1 primary names
+    "alley", "annex", "arcade", "avenue", "bayou", "beach", "bend", "bluff", "bluffs", "bottom", "boulevard",
+    "branch", "bridge", "brook", "brooks", "burg", "burgs", "bypass", "camp", "canyon", "cape", "causeway",
+    "center", "centers", "circle", "circles", "cliff", "cliffs", "club", "common", "commons", "corner", "corners",
+    "course", "court", "courts", "cove", "coves", "creek", "crescent", "crest", "crossing", "crossroad",
+    "crossroads", "curve", "dale", "dam", "divide", "drive", "drives", "estate", "estates", "expressway",
+    "extension", "extensions", "fall", "falls", "ferry", "field", "fields", "flat", "flats", "ford", "fords",
+    "forest", "forge", "forges", "fork", "forks", "fort", "freeway", "garden", "gardens", "gateway", "glen",
+    "glens", "green", "greens", "grove", "groves", "harbor", "harbors", "harbour", "haven", "heights", "highway",
+    "hill", "hills", "hollow", "inlet", "island", "islands", "isle", "junction", "junctions", "key", "keys",
+    "knoll", "knolls", "lake", "lakes", "land", "landing", "lane", "light", "lights", "loaf", "lock", "locks",
+    "lodge", "loop", "mall", "manor", "manors", "meadow", "meadows", "mews", "mill", "mills", "mission",
+    "motorway", "mount", "mountain", "mountains", "neck", "orchard", "oval", "overpass", "park", "parks",
+    "parkway", "parkways", "pass", "passage", "path", "pike", "pine", "pines", "place", "plain", "plains",
+    "plaza", "point", "points", "port", "ports", "prairie", "radial", "ramp", "ranch", "rapid", "rapids", "rest",
+    "ridge", "ridges", "river", "road", "roads", "route", "row", "rue", "run", "shoal", "shoals", "shore",
+    "shores", "skyway", "spring", "springs", "spur", "spurs", "square", "squares", "station", "stravenue",
+    "stream", "street", "streets", "summit", "terrace", "throughway", "trace", "track", "trafficway", "trail",
+    "trailer", "tunnel", "turnpike", "underpass", "union", "unions", "valley", "valleys", "viaduct", "view",
+    "views", "village", "villages", "ville", "vista", "walk", "walks", "wall", "way", "ways", "well", "wells",
+    # USPS C1 standard abbreviations
+    "aly", "anx", "arc", "ave", "av", "byu", "bch", "bnd", "blf", "blfs", "btm", "blvd", "br", "brg", "brk",
+    "brks", "bg", "bgs", "byp", "cp", "cyn", "cpe", "cswy", "ctr", "ctrs", "cir", "cirs", "clf", "clfs", "clb",
+    "cmn", "cmns", "cor", "cors", "crse", "ct", "cts", "cv", "cvs", "crk", "cres", "crst", "xing", "xrd", "xrds",
+    "curv", "dl", "dm", "dv", "dr", "drs", "est", "ests", "expy", "ext", "exts", "fls", "fry", "fld", "flds",
+    "flt", "flts", "frd", "frds", "frst", "frg", "frgs", "frk", "frks", "ft", "fwy", "gdn", "gdns", "gtwy",
+    "gln", "glns", "grn", "grns", "grv", "grvs", "hbr", "hbrs", "hvn", "hts", "hwy", "hl", "hls", "holw", "inlt",
+    "iss", "jct", "jcts", "ky", "kys", "knl", "knls", "lk", "lks", "lndg", "ln", "lgt", "lgts", "lf", "lck",
+    "lcks", "ldg", "mnr", "mnrs", "mdw", "mdws", "ml", "mls", "msn", "mtwy", "mt", "mtn", "mtns", "nck", "orch",
+    "opas", "pkwy", "psge", "pne", "pnes", "pl", "pln", "plns", "plz", "pt", "pts", "prt", "prts", "pr", "radl",
+    "rnch", "rpd", "rpds", "rst", "rdg", "rdgs", "riv", "rd", "rds", "rte", "shl", "shls", "shr", "shrs", "skwy",
+    "spg", "spgs", "sq", "sqs", "sta", "stra", "strm", "st", "sts", "smt", "ter", "trwy", "trce", "trak", "trfy",
+    "trl", "trlr", "tunl", "tpke", "upas", "un", "uns", "vly", "vlys", "vw", "vws", "vlg", "vlgs", "vl", "vis",
+    "wls", "wy",
+    # Royal Mail / Australia Post / Ireland / India
+    "close", "parade", "circus", "gate", "rise", "wharf", "quay", "yard", "grange", "chase", "croft", "drove",
+    "end", "approach", "broadway", "embankment", "vale", "wynd", "brae", "centre", "bank", "side", "cottages",
+    "buildings", "esplanade", "promenade", "foreshore", "sound", "retreat", "circuit", "concourse", "glade",
+    "outlook", "boardwalk", "cul-de-sac", "grove", "mead", "pde", "cct", "esp", "gr", "ch", "cl",
+    "chowk", "ganj", "nagar", "marg", "gali", "bazar", "bazaar", "puram", "layout", "colony", "enclave",
+)
+#: Suffixes that are not ordinary English words, so a street before them may be typed in lower case
+#: ("12 baker street"); other suffixes ("3 day pass", "2 close friends") need capitalised street words.
+LOWERCASE_SAFE_SUFFIXES: tuple[str, ...] = (
+    "street", "st", "avenue", "ave", "road", "rd", "boulevard", "blvd", "lane", "ln", "drive", "parkway", "pkwy",
+    "highway", "hwy", "terrace", "crescent", "cres", "ct", "cir", "pl", "ter", "trl", "expy", "fwy", "tpke",
+    "marg", "nagar", "chowk",
+)
+#: Street types written before the street name, with the house number after it ("Calle Mayor 5", "Via Roma, 12",
+#: "ul. Kwiatowa 12/4", "Rua Augusta, 300") or before it in France ("12, rue de Rivoli").
+PREFIX_TYPES: tuple[str, ...] = (
+    # French
+    "rue", "avenue", "av.", "boulevard", "bd", "bd.", "bld", "chemin", "impasse", "allée", "allee", "place", "quai",
+    "cours", "route", "square", "passage", "voie", "rond-point", "sentier", "villa", "cité", "résidence",
+    "hameau", "lieu-dit", "faubourg", "esplanade", "promenade", "parvis", "montée", "traverse", "ruelle", "mail",
+    # Spanish (Spain and Latin America)
+    "calle", "c/", "avenida", "avda", "avda.", "paseo", "pº", "plaza", "pza.", "camino", "carrer", "carretera",
+    "ronda", "rambla", "travesía", "glorieta", "callejón", "pasaje", "urbanización", "cuesta", "alameda", "vía",
+    "bulevar", "cañada", "acceso", "bajada", "carrera", "diagonal", "transversal", "circunvalación",
+    "prolongación", "privada", "cerrada", "andador", "circuito", "retorno", "periférico", "calzada", "eje vial",
+    "peatonal", "corredor", "viaducto", "callejon", "pasadizo", "sector", "manzana",
+    # Portuguese (Portugal and Brazil)
+    "rua", "r.", "av", "travessa", "tv.", "praça", "praca", "alameda", "al.", "estrada", "rodovia", "largo", "viela",
+    "vila", "beco", "ladeira", "quadra", "setor", "conjunto", "condomínio", "chácara", "núcleo", "residencial",
+    "passarela", "pátio", "parque", "sítio", "vereda", "trecho", "distrito", "colônia", "campo", "fazenda",
+    "feira", "favela", "jardim", "lagoa", "loteamento", "morro", "recanto", "ponte", "aeroporto", "área",
+    "esplanada", "lago", "via",
+    # Italian
+    "viale", "v.le", "piazza", "p.za", "piazzale", "corso", "c.so", "vicolo", "contrada", "strada", "borgo",
+    "rotonda", "incrocio", "canale", "lungomare", "lungotevere", "salita", "galleria", "traversa", "località",
+    "frazione", "fondamenta", "calle", "stradone", "vico", "largo",
+    # Polish
+    "ul.", "ulica", "al.", "aleja", "aleje", "pl.", "plac", "os.", "osiedle", "rondo", "skwer", "bulwar",
+)
+#: Prefix types that are not English words: "rue de Rivoli" or "Calle Mayor" names a street even without a
+#: house number. The others ("via", "place", "route", "am") need the number.
+PREFIX_TYPES_WITHOUT_NUMBER: tuple[str, ...] = (
+    "rue", "chemin", "impasse", "allée", "boulevard", "calle", "c/", "avenida", "avda.", "paseo", "carrer", "rua",
+    "travessa", "praça", "viale", "piazza", "corso", "vicolo", "contrada", "ulica", "ul.", "aleja", "plac",
+    "osiedle", "largo", "estrada", "rodovia", "calzada", "andador", "privada", "cerrada",
+    "peatonal", "circuito", "retorno", "callejón", "chácara", "loteamento", "passarela", "quai",
+)
+#: One-word endings of compound street names ("Hauptstraße 5", "Keizersgracht 123", "Yassindreef 513").
+COMPOUND_ENDINGS: tuple[str, ...] = (
+    "straße", "strasse", "str.", "weg", "gasse", "platz", "allee", "ring", "damm", "ufer", "chaussee", "steig",
+    "pfad", "zeile", "markt", "graben", "stieg", "wall", "tor", "brücke", "garten", "berg", "hof", "feld", "kamp",
+    "straat", "laan", "gracht", "plein", "kade", "singel", "dijk", "steeg", "pad", "dreef", "baan", "burgwal",
+    "kanaal", "haven", "dam", "veld", "straatweg", "plantsoen", "erf", "hage", "horst", "wal", "weide", "polder",
+    "vej", "gade", "gatan", "vägen", "gata", "veien", "gate", "katu", "tie",
+)
+#: USPS C2 secondary unit designators and their UK/European equivalents ("Apt 4B", "Suite 200", "Flat 3").
+UNIT_DESIGNATORS: tuple[str, ...] = (
+    "apartment", "apt", "apt.", "building", "bldg", "bldg.", "basement", "bsmt", "department", "dept", "floor",
+    "fl", "fl.", "front", "frnt", "hangar", "hngr", "key", "lobby", "lbby", "lot", "lower", "lowr", "office",
+    "ofc", "penthouse", "ph", "pier", "rear", "room", "rm", "rm.", "side", "slip", "space", "spc", "stop",
+    "suite", "ste", "ste.", "trailer", "trlr", "unit", "upper", "uppr", "flat", "studio", "maisonette",
+    "piso", "puerta", "depto", "depto.", "dpto", "dpto.", "interior", "int.", "edif.", "edificio", "apto",
+    "apto.", "bloco", "casa", "appartamento", "scala", "interno", "int", "m.", "lok.", "etage", "wohnung",
+    "bus", "boîte", "bte", "#",
+)
+#: USPS directionals before or after a street name ("1600 N Main St SE").
+DIRECTIONALS: tuple[str, ...] = (
+    "n", "s", "e", "w", "ne", "nw", "se", "sw", "n.", "s.", "e.", "w.", "north", "south", "east", "west",
+    "northeast", "northwest", "southeast", "southwest",
+)
+#: Lower-case words that join the words of a street name ("rue de la Paix", "Calle de Alcalá", "Via dei Mille").
+NAME_PARTICLES: tuple[str, ...] = (
+    "de", "del", "de la", "de las", "de los", "des", "du", "d'", "l'", "la", "le", "les", "di", "da", "dal",
+    "dei", "degli", "della", "delle", "dello", "do", "dos", "das", "e", "y", "i", "van", "von", "der", "den",
+    "het", "'t", "ter", "ten", "of", "the", "and", "on", "upon", "sur", "en", "aux", "au", "am", "an", "im",
+    "zum", "zur", "bei", "st", "st.", "ste", "saint", "sainte", "san", "santa", "são", "santo", "santos",
+)
+#: Words after a street type that make it English, not an address ("via Email 2 times", "place Order 5").
+NOT_STREET_NAMES: tuple[str, ...] = (
+    "email", "e-mail", "mail", "sms", "text", "whatsapp", "chat", "phone", "web", "app", "website", "online",
+    "zoom", "teams", "slack", "skype", "dhl", "ups", "fedex", "usps", "paypal", "amazon", "stripe", "google",
+    "apple", "order", "orders", "the", "my", "your", "our", "their", "this", "that", "it", "i",
+)
+#: Nouns that count things: a number after them is a count or a rank, not a house number ("Level 3 Support
+#: Center", "Chapter 3 Main Point", "Step 2 Green Button").
+COUNTER_WORDS: tuple[str, ...] = (
+    "level", "chapter", "step", "tier", "version", "page", "section", "part", "phase", "stage", "season",
+    "episode", "week", "day", "grade", "class", "volume", "vol", "issue", "item", "items", "option", "plan",
+    "rule", "point", "points", "top", "round", "gen", "generation", "series", "model", "lesson", "unit",
+    "module", "table", "figure", "slide", "line", "row", "seat", "gate", "terminal", "platform", "channel",
+    "ticket", "order", "case", "ref", "invoice", "account", "pin", "code", "x", "only", "about", "around",
+    "over", "under", "than", "approximately", "approx", "some", "all", "these", "those", "last", "next", "first",
+)
+# fmt: on
