@@ -213,6 +213,9 @@ class RedactionSettings(_Section):
     # fmt: on
     #: Skip spaCy NER for texts made only of common words (rules and measurements: docs/redaction.md).
     ner_prefilter: bool = True
+    #: The pre-filter also skips texts of English dictionary words (lower case or opening a sentence), whose
+    #: names the gazetteer rules find; needs the name gazetteer (measured in docs/redaction.md).
+    ner_prefilter_dictionary: bool = True
     #: Analysis results kept per process for repeated texts (keyed by a digest, never by the text itself).
     cache_size: int = Field(default=20_000, ge=0)
     #: Analyzer processes: 0 = one per usable core (:attr:`analyzer_processes`); 1 analyses in a thread of the
@@ -252,6 +255,12 @@ class RedactionSettings(_Section):
         "ask for", "asking for", "addressed to", "attention", "attn", "signed by", "company is",
         "my wife", "my husband", "my partner", "my son", "my daughter", "my mother", "my father", "my colleague",
         "my manager", "hi", "hello", "hey", "dear", "thanks", "thank you", "thx", "bye",
+        "name", "contact", "customer name", "surname", "first name", "last name", "full name", "account name",
+        "recipient", "c/o", "passenger", "guest", "patient", "spoke with", "spoke to", "talked to", "transfer you to",
+        "met", "hier ist", "ich bin", "mein name ist", "je suis", "je m'appelle", "c'est", "me llamo", "soy",
+        "mi nombre es", "sono", "mi chiamo", "nazywam się", "jestem", "tu", "meu nome é", "sou", "aqui é",
+        "mijn naam is", "ik ben", "jag heter", "jeg hedder", "jmenuji se", "benim adım", "habla", "le habla",
+        "fala", "parla", "spricht",
     )
     #: Acknowledgements an agent puts before a customer's first name; the name must be followed by punctuation
     #: ("Done Kavya, ..."), so "Perfect Timing" is not a name.
@@ -267,15 +276,23 @@ class RedactionSettings(_Section):
         "yours faithfully", "yours truly", "yours", "take care", "talk soon", "speak soon", "all the best", "love",
         "rgds", "br", "thx", "ty", "sent by", "from", "signed", "kr", "saludos", "cordialement", "grüße", "gruß",
         "mfg", "atenciosamente", "cumprimentos", "cordiali saluti", "pozdrawiam", "groeten", "met vriendelijke groet",
+        "mit freundlichen grüßen", "med vänliga hälsningar", "hälsningar", "med venlig hilsen", "hilsen",
+        "s pozdravem", "saygılarımla", "-", "–", "—",
     )
     #: Words after a name that opens a line ("Priya here, …", "Xochitl Quetzal: my order…"); ":" included.
-    name_markers: tuple[str, ...] = ("here", "speaking", "again", "from", ":", "calling", "writing", "on behalf")
+    name_markers: tuple[str, ...] = (
+        "here", "speaking", "again", "from", ":", "calling", "writing", "on behalf", "!", "aquí", "hier", "ici",
+    )
     #: Titles before a name ("Mr Khoury", "Dr. Aziz"); a trailing dot is optional.
-    name_titles: tuple[str, ...] = ("mr", "mrs", "ms", "miss", "mx", "dr", "prof")
+    name_titles: tuple[str, ...] = (
+        "mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sig", "sig.ra", "sra", "sr", "herr", "frau", "pan", "pani",
+        "mme", "mlle", "señor", "señora", "signor", "signora", "mevrouw", "meneer", "dhr", "mevr", "sayın", "avv",
+        "ing", "dott", "dott.ssa", "arch", "geom", "mgr", "bca", "dipl", "dipl.-ing", "sr", "sra", "srta", "dña",
+    )
     #: Lower-case name particles allowed between two name tokens ("María de la Cruz", "Ludwig van Beethoven").
     name_particles: tuple[str, ...] = (
         "de", "del", "della", "da", "das", "do", "dos", "di", "du", "la", "le", "van", "von", "der", "den", "ter",
-        "bin", "binti", "al", "el", "ibn", "y",
+        "bin", "binti", "al", "el", "ibn", "y", "ten", "te", "op", "zu", "af", "av", "dela", "des", "ó", "ní", "ua",
     )
     #: Capitalised words never read as names (besides spaCy's stop words and the pre-filter's chat words).
     name_exclusions: tuple[str, ...] = (
@@ -290,7 +307,8 @@ class RedactionSettings(_Section):
         "anyone", "happy", "glad", "new", "interested", "calling", "writing", "looking", "trying", "waiting",
         "unable", "confused", "frustrated", "disappointed", "available", "ready", "afraid", "well",
         "amazon", "paypal", "visa", "mastercard", "amex", "apple", "google", "android", "iphone", "windows",
-        "microsoft", "whatsapp", "ups", "fedex", "dhl", "usps", "stripe", "klarna",
+        "microsoft", "whatsapp", "ups", "fedex", "dhl", "usps", "stripe", "klarna", "inc", "ltd", "llc", "gmbh",
+        "plc", "corp", "co", "sa", "ag", "bv", "srl", "spa", "oy", "ab", "as",
     )
     # fmt: on
     #: Name gazetteer (docs/redaction.md "Names"): the most frequent first/last names per country of names-dataset,

@@ -9,8 +9,9 @@ What makes it fast, and why none of it loses a match (``docs/redaction.md`` has 
 - **cache** of results for repeated texts, keyed by a digest so no raw text is kept in memory;
 - **chunking**: texts longer than ``max_chunk_chars`` are analysed in overlapping chunks (no spaCy E088).
 
-Context words still lift scores exactly as in Presidio (its ``LemmaContextAwareEnhancer``), with lower-cased
-tokens in place of lemmas: Presidio matches context words as substrings, so "numbers" still contains "number".
+Context words still lift scores exactly as in Presidio (its ``LemmaContextAwareEnhancer``, re-implemented without
+its copies in ``context.py``), with lower-cased tokens in place of lemmas: Presidio matches context words as
+substrings, so "numbers" still contains "number".
 """
 
 from __future__ import annotations
@@ -24,11 +25,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from presidio_analyzer import EntityRecognizer, RecognizerResult
-from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
 from presidio_analyzer.nlp_engine import NlpArtifacts, NlpEngineProvider
 
 from cxpulse.errors import CxpulseError
 from cxpulse.settings import RedactionSettings
+from streams.redact.context import ContextBooster
 from streams.redact.prefilter import needs_ner
 from streams.redact.recognizers import Gate, GatedRecognizer, build_recognizers
 
@@ -118,11 +119,14 @@ class FastAnalyzer:
         # Our engine object only: every other component is dead weight for Presidio's NER recogniser.
         self._nlp.select_pipes(enable=[_NER_PIPE])
         self._recognizers: list[GatedRecognizer] = build_recognizers(settings)
-        self._all = [g.recognizer for g in self._recognizers]
         self._wanted = {
             id(g): [e for e in g.recognizer.supported_entities if e in settings.entities] for g in self._recognizers
         }
-        self._enhancer = LemmaContextAwareEnhancer()
+        gazetteer = next(
+            (g.recognizer.gazetteer for g in self._recognizers if hasattr(g.recognizer, "gazetteer")), None
+        )
+        self._dictionary = gazetteer.is_english if gazetteer is not None and settings.ner_prefilter_dictionary else None
+        self._booster = ContextBooster({g.recognizer.id: g.recognizer.context or [] for g in self._recognizers})
         self._entities = list(settings.entities)
         self._cache: OrderedDict[bytes, tuple[Finding, ...]] = OrderedDict()
         self.stats = {"texts": 0, "cache_hits": 0, "ner_texts": 0, "chunks": 0}
@@ -146,41 +150,54 @@ class FastAnalyzer:
             tokens=doc,
             tokens_indices=[t.idx for t in doc],  # type: ignore[attr-defined]
             lemmas=[t.lower_ for t in doc],
-            nlp_engine=self._engine,
+            # No engine: Presidio would compute context keywords for its enhancer from it (a vocabulary look-up
+            # per token, creating lexemes); ``ContextBooster`` reads the tokens instead.
+            nlp_engine=None,
             language=self._settings.language,  # type: ignore[attr-defined]
             scores=scores,
         )
 
-    def _analyze_unit(self, text: str, doc: object | None) -> tuple[Finding, ...]:
+    def _pattern_results(self, text: str) -> list[RecognizerResult]:
+        """What every recogniser but spaCy's finds (each behind its gate; a shared gate is evaluated once)."""
         marker = self._settings.fail_marker
         if marker and marker in text:
             raise AnalysisFailure("injected analyzer failure (redaction.fail_marker)")
-        has_ents = doc is not None and bool(doc.ents)  # type: ignore[attr-defined]
-        # Several recognisers share a gate (most need a digit): each distinct gate runs once per text.
         opened: dict[Gate, bool] = {}
-        gated = []
+        results: list[RecognizerResult] = []
         for g in self._recognizers:
             if g.uses_ner:
-                passes = has_ents
-            else:
-                passes = opened.get(g.gate)
-                if passes is None:
-                    passes = opened[g.gate] = g.gate(text)
+                continue
+            passes = opened.get(g.gate)
+            if passes is None:
+                passes = opened[g.gate] = g.gate(text)
             if passes:
-                gated.append(g)
-        if not gated:
-            return ()
-        # Only the NER recogniser and the context enhancer read the token artifacts, so a text whose regex
-        # recognisers find nothing is never tokenised.
-        artifacts = self._artifacts(doc) if has_ents else None
-        results: list[RecognizerResult] = []
-        for g in gated:
-            results.extend(g.recognizer.analyze(text=text, entities=self._wanted[id(g)], nlp_artifacts=artifacts) or [])
+                results.extend(g.recognizer.analyze(text=text, entities=self._wanted[id(g)], nlp_artifacts=None) or [])
+        return results
+
+    def _still_needs_ner(self, text: str, found: list[RecognizerResult]) -> bool:
+        """The pre-filter on the text minus what the other recognisers already found above their thresholds: a
+        message whose only uncommon words are a gazetteer name and a phone number needs no model."""
+        if not self._settings.ner_prefilter:
+            return True
+        chars = list(text)
+        for r in found:
+            if r.score >= self._threshold(r.entity_type):
+                chars[r.start : r.end] = " " * (r.end - r.start)
+        return needs_ner("".join(chars), self._dictionary)
+
+    def _finish(self, text: str, results: list[RecognizerResult], doc: object | None) -> tuple[Finding, ...]:
+        """Add spaCy's findings, lift scores by context, keep what reaches its threshold."""
+        if doc is not None and doc.ents:  # type: ignore[attr-defined]
+            artifacts = self._artifacts(doc)
+            for g in self._recognizers:
+                if g.uses_ner:
+                    results.extend(
+                        g.recognizer.analyze(text=text, entities=self._wanted[id(g)], nlp_artifacts=artifacts)
+                    )
         if not results:
             return ()
-        if artifacts is None:
-            artifacts = self._artifacts(doc if doc is not None else self._nlp.make_doc(text))
-        results = self._enhancer.enhance_using_context(text, results, artifacts, self._all)
+        # Only the context booster reads tokens: a text whose recognisers find nothing is never tokenised.
+        self._booster.boost(results, doc if doc is not None else self._nlp.make_doc(text))
         kept = [r for r in results if r.score >= self._threshold(r.entity_type)]
         kept = _drop_phones_inside_validated(EntityRecognizer.remove_duplicates(kept))
         return tuple(
@@ -230,12 +247,12 @@ class FastAnalyzer:
             else:
                 pending.setdefault(key, chunk)
         if pending:
-            use_filter = self._settings.ner_prefilter
-            ner_keys = [k for k, t in pending.items() if not use_filter or needs_ner(t)]
+            found = {key: self._pattern_results(chunk) for key, chunk in pending.items()}
+            ner_keys = [k for k, t in pending.items() if self._still_needs_ner(t, found[k])]
             self.stats["ner_texts"] += len(ner_keys)
             docs = dict(zip(ner_keys, self._nlp.pipe(pending[k] for k in ner_keys), strict=True))
             for key, chunk in pending.items():
-                fresh[key] = self._analyze_unit(chunk, docs.get(key))
+                fresh[key] = self._finish(chunk, found[key], docs.get(key))
                 self._remember(key, fresh[key])
         out: list[list[Finding]] = [[] for _ in texts]
         seen: list[set[tuple[str, int, int]]] = [set() for _ in texts]

@@ -39,13 +39,15 @@ __all__ = ["GazetteerError", "NameGazetteer", "build_gazetteer", "gazetteer_path
 log = logging.getLogger(__name__)
 
 #: Bump when the extraction rules change: a new file is built next to the old one.
-_BUILD_RULES = 1
+_BUILD_RULES = 2
 #: One name token: letters (any script) with inner apostrophes or hyphens; the dataset also holds initials,
 #: emoji and multi-word junk from its social-network source.
 _TOKEN = re.compile(r"^[^\W\d_]{2,}(?:['’-][^\W\d_]+)*$")
 #: English-speaking countries whose most frequent names are names first, whatever a dictionary says.
 _ANGLO = ("US", "GB", "CA", "AU", "IE", "NZ")
 _ANGLO_TOP = 300
+_HYPHEN = re.compile(r"[-‐]")
+_INFLECTIONS = ("s", "es", "ed", "d", "ing", "ly", "er", "est")
 
 
 class GazetteerError(CxpulseError):
@@ -59,14 +61,38 @@ class NameGazetteer:
     first: frozenset[str]
     last: frozenset[str]
     ambiguous: frozenset[str]
+    #: Lower-case English dictionary words: a lower-case word that is none of them may be a surname ("mondaini").
+    english: frozenset[str]
     version: str
 
-    def is_name(self, folded: str) -> bool:
-        return folded in self.first or folded in self.last
-
     def is_clear_name(self, folded: str) -> bool:
-        """A name that is no English word: evidence on its own when capitalised."""
-        return (folded in self.first or folded in self.last) and folded not in self.ambiguous
+        """A name that is no English word: evidence on its own when capitalised. A hyphenated name is clear
+        when each part is a name and one is clear ("karl-hermann")."""
+        if (folded in self.first or folded in self.last) and folded not in self.ambiguous:
+            return True
+        parts = _HYPHEN.split(folded)
+        return len(parts) > 1 and all(self.is_name(p) for p in parts) and any(p not in self.ambiguous for p in parts)
+
+    def is_name(self, folded: str) -> bool:
+        """In the gazetteer, ambiguous or not; a hyphenated name when each part is."""
+        if folded in self.first or folded in self.last:
+            return True
+        parts = _HYPHEN.split(folded)
+        return len(parts) > 1 and all(p in self.first or p in self.last for p in parts)
+
+    def is_english(self, folded: str) -> bool:
+        """A dictionary word, or a plain inflection of one ("lives", "moved", "waiting")."""
+        if folded in self.english:
+            return True
+        for suffix in _INFLECTIONS:
+            if folded.endswith(suffix) and len(folded) > len(suffix) + 2:
+                stem = folded[: -len(suffix)]
+                if stem in self.english or stem + "e" in self.english:
+                    return True
+        return False
+
+    def is_first_name(self, folded: str) -> bool:
+        return folded in self.first or _HYPHEN.split(folded)[0] in self.first
 
 
 def _package_version(name: str) -> str:
@@ -119,7 +145,7 @@ def build_gazetteer(top_first: int, top_last: int) -> dict[str, list[str]]:
             anglo |= _clean(names)
     words = {w for w in get_english_words_set(["web2"], lower=False, alpha=True) if w.islower()}
     ambiguous = ((first | last) & words) - anglo
-    return {"first": sorted(first), "last": sorted(last), "ambiguous": sorted(ambiguous)}
+    return {"first": sorted(first), "last": sorted(last), "ambiguous": sorted(ambiguous), "english": sorted(words)}
 
 
 def _write_atomically(path: Path, data: dict[str, list[str]]) -> None:
@@ -156,6 +182,7 @@ def _load(path: Path) -> NameGazetteer:
         first=first,
         last=last,
         ambiguous=(frozenset(data["ambiguous"]) | {w.casefold() for w in AMBIGUOUS_NAMES}) & (first | last),
+        english=frozenset(data["english"]),
         version=hashlib.sha256(raw + curated).hexdigest()[:12],
     )
 
@@ -173,7 +200,8 @@ def main() -> int:
     gazetteer = load_gazetteer(settings)
     print(
         f"name gazetteer {gazetteer_path(settings)}: {len(gazetteer.first):,} first names, "
-        f"{len(gazetteer.last):,} last names, {len(gazetteer.ambiguous):,} ambiguous (version {gazetteer.version})"
+        f"{len(gazetteer.last):,} last names, {len(gazetteer.ambiguous):,} ambiguous, "
+        f"{len(gazetteer.english):,} English words (version {gazetteer.version})"
     )
     return 0
 

@@ -20,6 +20,7 @@ so any word that is not common sends the text to the model whatever its case. Th
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from spacy.lang.en.stop_words import STOP_WORDS
 
@@ -124,10 +125,11 @@ COMMON_WORDS = (frozenset(w.lower() for w in STOP_WORDS) | _CHAT_WORDS) - NAME_H
 _MIN_CAPS_LETTERS = 2
 
 
-def _is_common(word: str, sentence_start: bool) -> bool:
+def _is_common(word: str, sentence_start: bool, dictionary: Callable[[str], bool] | None = None) -> bool:
     lowered = word.lower().replace("’", "'").replace("‘", "'")
     if lowered not in COMMON_WORDS and lowered.split("'")[0] not in COMMON_WORDS:
-        return False
+        if dictionary is None or not dictionary(lowered.split("'")[0]):
+            return False
     if lowered.split("'")[0] in NAME_HOMOGRAPHS:
         return False
     letters = [c for c in word if c.isalpha()]
@@ -137,12 +139,18 @@ def _is_common(word: str, sentence_start: bool) -> bool:
     return word == lowered or lowered.split("'")[0] == "i" or sentence_start
 
 
-def needs_ner(text: str) -> bool:
-    """True unless every word of ``text`` is a common word in a case form that cannot be a name or place."""
+def needs_ner(text: str, dictionary: Callable[[str], bool] | None = None) -> bool:
+    """True unless every word of ``text`` is a common word in a case form that cannot be a name or place.
+
+    :param dictionary: also count as common the words this predicate accepts (lower-cased): English dictionary
+        words, in lower case or opening a sentence. A text of such words ("sorry the parcel never arrived")
+        holds no name the gazetteer recognisers would not find first; capitalised mid-sentence ("…from
+        Reading") it still goes to the model.
+    """
     previous_end = 0
     for match in _WORD.finditer(text):
         sentence_start = previous_end == 0 or bool(_SENTENCE_END.search(text, previous_end, match.start()))
-        if not _is_common(match.group(), sentence_start):
+        if not _is_common(match.group(), sentence_start, dictionary):
             return True
         previous_end = match.end()
     return False

@@ -18,7 +18,6 @@ from presidio_analyzer.predefined_recognizers import (
     EmailRecognizer,
     IbanRecognizer,
     IpRecognizer,
-    SpacyRecognizer,
     UsBankRecognizer,
     UsSsnRecognizer,
 )
@@ -28,6 +27,7 @@ from streams.redact.recognizers.birth_date import DateOfBirthRecognizer
 from streams.redact.recognizers.card_shape import CardShapeRecognizer
 from streams.redact.recognizers.introduced_name import IntroducedNameRecognizer, has_upper
 from streams.redact.recognizers.known_name import KnownNameRecognizer
+from streams.redact.recognizers.ner import ChatSpacyRecognizer
 from streams.redact.recognizers.phone import ChatPhoneRecognizer
 from streams.redact.recognizers.street_address import StreetAddressRecognizer, might_hold_address
 
@@ -75,7 +75,9 @@ def build_recognizers(settings: RedactionSettings) -> list[GatedRecognizer]:
         gazetteer = load_gazetteer(settings)
     candidates = [
         GatedRecognizer(
-            SpacyRecognizer(supported_language=lang, supported_entities=["PERSON", "LOCATION"]), always, uses_ner=True
+            ChatSpacyRecognizer(exclusions=settings.name_exclusions, gazetteer=gazetteer, supported_language=lang),
+            always,
+            uses_ner=True,
         ),
         GatedRecognizer(
             ChatPhoneRecognizer(
@@ -111,7 +113,7 @@ def build_recognizers(settings: RedactionSettings) -> list[GatedRecognizer]:
                 typos=settings.name_introducer_typos,
                 signoffs=settings.name_signoffs,
                 name_markers=settings.name_markers,
-                known_name=gazetteer.is_clear_name if gazetteer else None,
+                gazetteer=gazetteer,
                 language=lang,
             ),
             # Lower-case gazetteer names ("my name is priya") need no capital letter.

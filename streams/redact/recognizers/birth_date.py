@@ -19,16 +19,25 @@ class DateOfBirthRecognizer(PatternRecognizer):
     BASE_SCORE = 0.1
     PATTERNS = [
         Pattern(
-            "numeric date", r"\b(?:\d{1,2}[/.-]\d{1,2}[/.-](?:19|20)\d{2}|(?:19|20)\d{2}-\d{2}-\d{2})\b", BASE_SCORE
+            "numeric date",
+            r"\b(?:\d{1,2}[/.-]\d{1,2}[/.-](?:19|20)\d{2}|(?:19|20)\d{2}[-/.]\d{1,2}[-/.]\d{1,2})\b",
+            BASE_SCORE,
         ),
         Pattern(
             "written date",
-            rf"\b(?:\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{_MONTHS})\.?,?\s+(?:19|20)\d{{2}}"
+            rf"\b(?:\d{{1,2}}(?:st|nd|rd|th|\.)?\s+(?:{_MONTHS})\.?,?\s+(?:19|20)\d{{2}}"
             rf"|(?:{_MONTHS})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+(?:19|20)\d{{2}})\b",
             BASE_SCORE,
         ),
+        Pattern("CJK date", r"(?:19|20)\d{2}年\d{1,2}月\d{1,2}日", BASE_SCORE),
     ]
-    CONTEXT = ["born", "birth", "dob", "birthday", "d.o.b"]
+    #: Context words in the languages customers write in ("Geburtsdatum", "né le", "fecha de nacimiento").
+    CONTEXT = [
+        "born", "birth", "dob", "birthday", "d.o.b", "geburtsdatum", "geboren", "geb", "né", "née", "naissance",
+        "nacido", "nacida", "nacimiento", "nato", "nata", "nascita", "nascido", "nascida", "nascimento",
+        "urodzony", "urodzona", "urodzenia", "geboortedatum", "födelsedatum", "fødselsdato", "doğum",
+        "narození", "生年月日", "誕生日",
+    ]  # fmt: skip
 
     def __init__(self, *, language: str = "en") -> None:
         super().__init__(

@@ -20,15 +20,20 @@ capitalised UI words ("Customer Service Team") finds nothing.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import regex
 from presidio_analyzer import AnalysisExplanation, LocalRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
-from streams.redact.gazetteer import NameGazetteer
 from streams.redact.prefilter import COMMON_WORDS
+from streams.redact.recognizers.company import names_a_company
 from streams.redact.recognizers.name_words import NOT_NAMES
 
-__all__ = ["KnownNameRecognizer"]
+if TYPE_CHECKING:  # the gazetteer module reads our word tables: import it for types only
+    from streams.redact.gazetteer import NameGazetteer
+
+__all__ = ["KnownNameRecognizer", "sentence_start"]
 
 ENTITY = "PERSON"
 _TOKEN = regex.compile(r"[\p{L}\p{M}]+(?:['’‘-][\p{L}\p{M}]+)*")
@@ -39,6 +44,17 @@ _JAPANESE_NAME = regex.compile(
     r"(?![\p{Han}\p{Hiragana}\p{Katakana}\d])"
 )
 _MAX_ACRONYM_LETTERS = 3
+#: Lower-case first names shorter than this are too often words of some language ("ana", "eva", "ali").
+_MIN_LOWERCASE_NAME = 4
+#: A line holding only this many capitalised words, one of them a name, is a name line.
+_NAME_LINE_WORDS = (2, 3)
+_OPENERS = " \t\"'“‘(["
+
+
+def sentence_start(text: str, start: int) -> bool:
+    """True at the start of the text, a line or a sentence ("…thanks. Will you…")."""
+    before = text[:start].rstrip(_OPENERS)
+    return not before or before[-1] in ".!?…:;\n"
 
 
 class KnownNameRecognizer(LocalRecognizer):
@@ -65,6 +81,10 @@ class KnownNameRecognizer(LocalRecognizer):
 
     def load(self) -> None:
         """Nothing to load: the gazetteer is passed in."""
+
+    @property
+    def gazetteer(self) -> NameGazetteer:
+        return self._gazetteer
 
     @property
     def gazetteer_version(self) -> str:
@@ -134,29 +154,79 @@ class KnownNameRecognizer(LocalRecognizer):
                 parts[-1].append(m)
         return [self._trimmed(p) for p in parts if p]
 
-    def _is_person(self, run: list[regex.Match[str]]) -> bool:
+    def _is_person(self, run: list[regex.Match[str]], text: str, run_words: int) -> bool:
         words = [m.group().casefold() for m in run if m.group().casefold() not in self._particles]
         if not words or len(words) > self._max_tokens:
             return False
         g = self._gazetteer
         if any(g.is_clear_name(w) for w in words):
             return True
-        return len(words) >= 2 and words[0] in g.first and words[1] in g.last
+        if len(words) >= 2 and g.is_first_name(words[0]) and g.is_name(words[1]):
+            return True
+        if _NAME_LINE_WORDS[0] <= len(words) <= _NAME_LINE_WORDS[1] and any(g.is_name(w) for w in words):
+            # A line that is only a name ("Bank details:\nDemetrice Reese\nGB03 …", address blocks).
+            line_start = text.rfind("\n", 0, run[0].start()) + 1
+            line_end = text.find("\n", run[-1].end())
+            line = text[line_start : len(text) if line_end < 0 else line_end]
+            if line.strip(" \t,.") == text[run[0].start() : run[-1].end()]:
+                return True
+        if len(words) == 1 and run_words == 1 and g.is_name(words[0]):
+            # An ambiguous name alone: a name mid-sentence ("transfer you to Jade in billing"), or a vocative
+            # at the start ("Dawn, the technician…"); "Will you…", "Grant access" stay.
+            if not sentence_start(text, run[0].start()):
+                return True
+            return text[run[-1].end() : run[-1].end() + 1] == ","
+        return False
 
-    def _lowercase_pairs(self, text: str) -> list[tuple[int, int]]:
+    def _lowercase_name_start(self, text: str, tokens: list[regex.Match[str]], i: int) -> bool:
+        """A clear first name ("jose"), or a word that is no English word before a clear last name ("yuette
+        flynn", "thorgun kaspersen")."""
+        g = self._gazetteer
+        first = tokens[i].group()
+        folded = first.casefold()
+        if not first.islower() or len(first) < _MIN_LOWERCASE_NAME or self._common_word(folded):
+            return False
+        if g.is_first_name(folded) and g.is_clear_name(folded):
+            return True
+        if i + 1 >= len(tokens) or _GAP.fullmatch(text, tokens[i].end(), tokens[i + 1].start()) is None:
+            return False
+        last = tokens[i + 1].group()
+        lowered = last.casefold()
+        return (
+            last.islower()
+            and (not g.is_english(folded) or g.is_first_name(folded))
+            and lowered in g.last
+            and g.is_clear_name(lowered)
+        )
+
+    def _lowercase_names(self, text: str) -> list[tuple[int, int]]:
+        """A clear first name typed in lower case ("call jose on…", "hey its cezary sanetra"), with the lower-case
+        words that follow it when they are names or no English word ("sanetra")."""
         g = self._gazetteer
         spans = []
         tokens = list(_TOKEN.finditer(text))
-        for a, b in zip(tokens, tokens[1:], strict=False):
-            first, last = a.group(), b.group()
-            if not (first.islower() and last.islower()):
+        i = 0
+        while i < len(tokens):
+            if not self._lowercase_name_start(text, tokens, i):
+                i += 1
                 continue
-            if _GAP.fullmatch(text, a.end(), b.start()) is None:
-                continue
-            if self._common_word(first) or self._common_word(last):
-                continue
-            if first in g.first and g.is_clear_name(first) and last in g.last and g.is_clear_name(last):
-                spans.append((a.start(), b.end()))
+            end, j = tokens[i].end(), i + 1
+            while j < len(tokens) and j - i < self._max_tokens:
+                if _GAP.fullmatch(text, tokens[j - 1].end(), tokens[j].start()) is None:
+                    break
+                word = tokens[j].group()
+                lowered = word.casefold()
+                if lowered in self._particles:
+                    j += 1  # "dos", "van der": part of the name only if a name follows
+                    continue
+                if not word.islower() or self._common_word(lowered):
+                    break
+                if not (g.is_name(lowered) or not g.is_english(lowered)):
+                    break
+                end = tokens[j].end()
+                j += 1
+            spans.append((tokens[i].start(), end))
+            i = j
         return spans
 
     def _result(self, start: int, end: int, why: str) -> RecognizerResult:
@@ -181,11 +251,18 @@ class KnownNameRecognizer(LocalRecognizer):
             return []
         results = []
         for run in self._runs(text):
+            # Words of the run that carry meaning ("Rose Gold": 2; "Is Mason": 1): an ambiguous name counts alone
+            # only when it is the run's one such word.
+            run_words = sum(m.group().casefold() not in self._particles | COMMON_WORDS for m in run)
             for part in self._split_on_common(run):
-                if part and self._is_person(part):
+                if (
+                    part
+                    and self._is_person(part, text, run_words)
+                    and not names_a_company(text, part[0].start(), part[-1].end())
+                ):
                     results.append(self._result(part[0].start(), part[-1].end(), "name in the gazetteer"))
-        for start, end in self._lowercase_pairs(text):
-            results.append(self._result(start, end, "lower-case first and last name in the gazetteer"))
+        for start, end in self._lowercase_names(text):
+            results.append(self._result(start, end, "lower-case first name in the gazetteer"))
         for match in _JAPANESE_NAME.finditer(text):
             results.append(self._result(match.start(), match.end(), "family and given name in Japanese script"))
         return results

@@ -9,7 +9,7 @@ that are also frequent names, which that rule exempts.
 
 from __future__ import annotations
 
-__all__ = ["AMBIGUOUS_NAMES", "NOT_NAMES"]
+__all__ = ["AMBIGUOUS_NAMES", "COMPANY_DESIGNATORS", "COMPANY_PREFIXES", "NOT_NAMES"]
 
 # fmt: off
 AMBIGUOUS_NAMES: tuple[str, ...] = (
@@ -48,5 +48,23 @@ NOT_NAMES: tuple[str, ...] = (
     "nike", "adidas", "netflix", "gmail", "hotmail", "outlook", "yahoo", "icloud", "spotify", "uber", "lyft",
     "tesla", "samsung", "pixel", "galaxy", "alexa", "siri", "kindle", "venmo", "zelle", "revolut", "monzo",
     "sky", "vodafone", "verizon", "comcast", "xfinity", "tmobile", "orange", "telekom", "movistar", "airtel",
+    # brands that are nobody's name, frequent in support chat
+    "xiaomi", "redmi", "huawei", "oppo", "vivo", "oneplus", "nokia", "motorola", "lenovo", "thinkpad", "asus",
+    "acer", "sony", "panasonic", "philips", "bosch", "siemens", "miele", "dyson", "jabra", "bose", "fitbit",
+    "garmin", "canon", "nikon", "toyota", "honda", "bmw", "audi", "volkswagen", "subaru", "chevrolet",
+    "lamborghini", "peugeot", "renault", "skoda", "hyundai", "nissan", "mazda", "ikea", "zalando", "shein",
+    "temu", "aliexpress", "ebay", "etsy", "walmart", "costco", "tesco", "lidl", "aldi", "carrefour",
+    "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
+    "mon", "tue", "tues", "wed", "thu", "thur", "thurs", "fri", "sat", "sun",
 )
+#: Words that make the capitalised words before them a company, not a person ("Scott LLC", "Herrera and Sons").
+COMPANY_DESIGNATORS: tuple[str, ...] = (
+    "Inc", "Inc.", "LLC", "L.L.C.", "Ltd", "Ltd.", "Limited", "PLC", "Plc", "GmbH", "AG", "KG", "OHG", "S.A.",
+    "SA", "S.A.R.L.", "SARL", "S.A.S.", "SAS", "S.L.", "S.p.A.", "SpA", "S.r.l.", "Srl", "B.V.", "BV", "N.V.",
+    "NV", "Oy", "AB", "A/S", "ApS", "Sp. z o.o.", "s.r.o.", "a.s.", "Corp", "Corp.", "Corporation", "Co.",
+    "Company", "Group", "Holdings", "Partners", "& Sons", "and Sons", "& Co", "& Co.", "ve Ticaret", "Sanayi",
+    "Pty", "Pty Ltd", "Pvt", "Pvt Ltd", "Private Limited", "LLP", "LP", "Associates", "Enterprises", "Industries",
+)
+#: Japanese company forms written before or after the name (株式会社長谷川印刷).
+COMPANY_PREFIXES: tuple[str, ...] = ("株式会社", "合同会社", "有限会社", "合資会社", "合名会社")
 # fmt: on

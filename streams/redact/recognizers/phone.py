@@ -63,6 +63,9 @@ _STRONG_START = ("+", "\uff0b", "(")
 _MIN_DIGITS_AFTER_00 = 11
 _DATE_SEPARATORS = frozenset("-./")
 _YEAR_MIN, _YEAR_MAX = 1900, 2099
+_DECIMAL_MAX_FRACTION, _DECIMAL_MAX_WHOLE = 3, 3
+_VERSION_MIN_GROUPS = 3
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uff66-\uff9f]")
 _TIMESTAMP_FORMATS = {8: "%Y%m%d", 12: "%Y%m%d%H%M", 14: "%Y%m%d%H%M%S"}
 
 
@@ -113,23 +116,44 @@ def _is_compact_timestamp(run: str) -> bool:
 
 
 def _is_decimal(run: str) -> bool:
-    """``3.14159265``: one dot between two groups reads as a decimal number, not as a phone."""
-    return run.count(".") == 1 and len(_GROUPS.findall(run)) == 2 and not re.search(r"[^\d.]", run)
+    """``3.14159265``, ``1234567.89``: one dot between two groups reads as a decimal number, unless the integer
+    part has a leading zero and neither part is short ("06734.72132" is a phone written with a dot)."""
+    if run.count(".") != 1 or re.search(r"[^\d.]", run):
+        return False
+    whole, fraction = run.split(".")
+    if whole.startswith("0") and whole != "0":
+        return False
+    return len(fraction) <= _DECIMAL_MAX_FRACTION or len(whole) <= _DECIMAL_MAX_WHOLE
+
+
+def _is_version(run: str) -> bool:
+    """``106.0.5924.88``, ``10.0.22501.1638``: dots only, three or more groups, a one-digit group after the
+    first. Dotted phones group digits in twos to fours ("06.12.34.56.78", "1.800.555.0199")."""
+    if re.search(r"[^\d.]", run):
+        return False
+    groups = run.split(".")
+    return len(groups) >= _VERSION_MIN_GROUPS and any(len(g) == 1 for g in groups[1:])
+
+
+def _wordlike(char: str) -> bool:
+    """A letter or digit that glues a run into a word. CJK script is not: Japanese and Chinese write no spaces,
+    so "電話番号は0081 73-8845-4720です" holds a free-standing number."""
+    return char.isalnum() and not _CJK.match(char)
 
 
 def _glued(text: str, start: int, end: int) -> bool:
     """True when the run is part of a word, a code, an amount or a longer number."""
     before = text[start - 1] if start > 0 else ""
-    if before and (before.isalnum() or before in _GLUED_BEFORE):
+    if before and (_wordlike(before) or before in _GLUED_BEFORE):
         return True
-    if before in _CODE_JOINERS and start > 1 and text[start - 2].isalnum():
+    if before in _CODE_JOINERS and start > 1 and _wordlike(text[start - 2]):
         return True
     after = text[end] if end < len(text) else ""
     if after in "xX" and text[end + 1 : end + 2].isdigit():
         return False  # an extension: "555-0123x45"
-    if after and (after.isalnum() or after in "%_@"):
+    if after and (_wordlike(after) or after in "%_@"):
         return True
-    if after in _CODE_JOINERS and end + 1 < len(text) and text[end + 1].isalnum():
+    if after in _CODE_JOINERS and end + 1 < len(text) and _wordlike(text[end + 1]):
         return True
     if after in ".," and end + 1 < len(text) and text[end + 1].isdigit():
         return True  # "1.299,00": a decimal part follows
@@ -180,7 +204,7 @@ def _candidate(text: str, start: int, run: str, min_digits: int, max_digits: int
         return None
     if _is_calendar_date(stripped) or _is_year_range(stripped) or _is_compact_timestamp(stripped):
         return None
-    if _is_decimal(stripped):
+    if _is_decimal(stripped) or _is_version(stripped):
         return None
     strong = stripped.startswith(_STRONG_START) or (stripped.startswith("00") and digits >= _MIN_DIGITS_AFTER_00)
     return PhoneCandidate(start, end, digits, strong)
@@ -188,7 +212,10 @@ def _candidate(text: str, start: int, run: str, min_digits: int, max_digits: int
 
 def nearest_keyword(text: str, start: int, phone_words: frozenset[str], id_words: frozenset[str]) -> str | None:
     """``"phone"``, ``"id"`` or None: the kind of the nearest keyword among the few words before ``start``."""
-    words = _WORD.findall(text[max(0, start - 60) : start])
+    window = text[max(0, start - 60) : start]
+    last_digit = max((window.rfind(d) for d in "0123456789"), default=-1)
+    # A keyword before an earlier number belongs to that number ("version 4.1.7 still shows 510-555-0108").
+    words = _WORD.findall(window[last_digit + 1 :])
     for word in reversed(words[-_CONTEXT_WORDS_BACK:]):
         folded = word.casefold()
         if folded in phone_words:

@@ -23,9 +23,13 @@ Street words must be capitalised unless the suffix is no ordinary English word (
 from __future__ import annotations
 
 import regex
-from presidio_analyzer import Pattern, PatternRecognizer
+from presidio_analyzer import AnalysisExplanation, EntityRecognizer, Pattern, PatternRecognizer, RecognizerResult
 
+from streams.redact.prefilter import COMMON_WORDS
+from streams.redact.recognizers.address_extent import AddressExtent
+from streams.redact.recognizers.name_words import COMPANY_DESIGNATORS, NOT_NAMES
 from streams.redact.recognizers.street_words import (
+    CALENDAR_WORDS,
     COMPOUND_ENDINGS,
     COUNTER_WORDS,
     DIRECTIONALS,
@@ -66,19 +70,31 @@ _S = r"[ \t\u00a0]"
 _WORD = r"(?:\p{Lu}[\p{L}\p{M}'’.-]*|\d{1,3}(?:st|nd|rd|th|e|er|ª|º)\b)"
 _LOWER_WORD = r"\p{Ll}[\p{L}\p{M}'’-]*"
 #: Street words, with lower-case particles only between two of them ("Calle de Alcalá", "Via dei Mille").
-_WORDS = rf"{_WORD}(?:{_S}+(?:(?:{_PARTICLE}){_S}+)*{_WORD}){{0,4}}"
+_WORDS = rf"{_WORD}(?:{_S}+(?:(?i:{_PARTICLE}){_S}+)*{_WORD}){{0,4}}"
 #: A name that may open with particles ("rue de la Paix": "de la Paix").
-_NAME = rf"(?:(?:{_PARTICLE}){_S}*)*{_WORDS}"
+_NAME = rf"(?:(?i:{_PARTICLE}){_S}*)*{_WORDS}"
+#: The same in lower case, as customers type whole messages ("rue michaud", "vial de delia bejarano").
+_LOWER_NAME = rf"(?:(?i:{_PARTICLE}){_S}+)*{_LOWER_WORD}(?:{_S}+(?:(?i:{_PARTICLE}){_S}+)*{_LOWER_WORD}){{0,3}}"
 #: "221B", "12-14", "98/77", "40-20", "3 bis", "12a": the house number and what people attach to it.
-_NUMBER = r"\d{1,6}(?:\p{L}(?![\p{L}\d]))?(?:[-/]\d{1,5}\p{L}?(?![\p{L}\d]))?(?:\s?(?:bis|ter|quater)\b)?"
+_NUMBER = r"\d{1,6}(?:\p{L}(?![\p{L}\d]))?(?:[-/]\d{1,5}\p{L}?(?![\p{L}\d])){0,2}(?:\s?(?:bis|ter|quater)\b)?"
 _NUMBER_START = r"(?<![\p{L}\d.,/#$€£¥₹@+:-])"
-_UNIT_TAIL = rf"(?:,?{_S}+(?i:{_UNIT})\.?{_S}*#?{_S}*\d{{1,5}}\p{{L}}?(?![\p{{L}}\d]))?"
+_UNIT_TAIL = rf"(?:,?{_S}+(?i:{_UNIT})\.?{_S}*#?{_S}*\d{{1,5}}\p{{L}}?(?![\p{{L}}\d])){{0,3}}"
+#: Mexican addresses give the interior number after the exterior one ("Cerrada Marín 777 406").
+_SECOND_NUMBER = rf"(?:{_S}+\d{{1,5}}(?![\p{{L}}\d]))?"
 _HOUSE_NO_MARK = r"(?:(?i:n[º°o]\.?|nr\.?|no\.?|#)\s*)?"
 _KANJI = r"[\p{Han}\p{Hiragana}\p{Katakana}ー々ヶケ]"
 _STATES = (
     "AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|NJ|NM|NY|NC|ND|OH"
     "|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY|PR|GU|VI|AS|MP|AA|AE|AP|NSW|VIC|QLD|TAS|ACT|NT|SA|"
     "ON|QC|BC|AB|MB|SK|NS|NB|NL|PE|YT|NU"
+)
+_ZIP = r"(?:\d{4,5}(?:-\d{4})?|[A-Z]\d[A-Z]\s?\d[A-Z]\d)"
+#: Postcodes written before the city, by country: DE/FR/ES/IT/US 5 digits (optionally "DK-", "F-"), NL "1016 GV",
+#: PL "00-950", BR "01310-100", JP "100-0005", SE/CZ "111 36", AT/BE/CH/DK/NO/AU 4 digits.
+_POSTCODE = r"(?:(?:[A-Z]{1,2}-)?\d{4,5}|\d{2}-\d{3}|\d{4}\s?[A-Z]{2}|\d{5}-\d{3}|\d{3}-\d{4}|\d{3}\s\d{2})"
+_POSTCODE_WORDS = (
+    "post code|postcode|postal code|zip code|zipcode|zip|plz|postleitzahl|code postal|c\\.p\\.|cp|cap|"
+    "código postal|cep|pin code|pincode|postnummer|kod pocztowy|psč|posta kodu"
 )
 _CITY_WORD = r"\p{Lu}[\p{L}\p{M}'’.-]+"
 _CITY = rf"{_CITY_WORD}(?:[ -](?:(?:de|del|la|le|sur|am|an|der|di|do|da|im)[ -])?{_CITY_WORD}){{0,3}}"
@@ -94,6 +110,34 @@ _ENGLISH_LOOKALIKE = regex.compile(
 )
 
 _STRONG, _MEDIUM, _WEAK = 0.6, 0.5, 0.3
+#: English words among the name particles that would carry an address into the sentence after it ("… on 8/1").
+#: Street words this short can be written with a dot that ends no sentence ("Depto. 209", "Edif. 774").
+_ABBREVIATION = 6
+_NOT_EXTENT_PARTICLES = frozenset({"on", "and", "the", "upon", "en", "i", "e", "y"})
+_LAST_TOKEN = regex.compile(r"[ \t]+([\p{L}']+)[ \t]*$")
+#: Words that end an address, in the languages of our street types ("… grazie", "… merci").
+_TRAILING_COMMON = COMMON_WORDS | frozenset(
+    {"grazie", "merci", "gracias", "danke", "obrigado", "obrigada", "bitte", "tack", "tak", "dziękuję", "dank"}
+    | {d.casefold() for d in COMPANY_DESIGNATORS}
+)
+
+
+#: What a pattern needs in the text before it is worth running (most need a digit; see ``_matches``).
+_NEEDS: dict[str, tuple[str, ...]] = {
+    "number + street type + name": ("digit", "prefix"),
+    "street type + name + number": ("digit", "prefix"),
+    "street type + name, no number": ("prefix",),
+    "Japanese block address": ("digit", "cjk"),
+    "Japanese city or ward": ("cjk",),
+    "postcode after its name": ("digit", "postcode word"),
+    "number + street type + lower-case name": ("digit", "prefix"),
+    "street type + lower-case name + number": ("digit", "prefix"),
+}
+_DIGIT = regex.compile(r"\d")
+_PREFIX_GATE = regex.compile(rf"(?<![\p{{L}}])(?i:{_PREFIX})(?![\p{{L}}])")
+_POSTCODE_WORD_GATE = regex.compile(rf"(?i:{_POSTCODE_WORDS})")
+_CJK_GATE = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}]")
+_REGEX_TIMEOUT_S = 5.0
 
 
 def might_hold_address(text: str) -> bool:
@@ -131,7 +175,7 @@ class StreetAddressRecognizer(PatternRecognizer):
         Pattern(
             "street type + name + number",
             rf"(?<![\p{{L}}\d])(?i:{_PREFIX}){_S}+{_NOT_NAME}{_NAME},?{_S}+{_HOUSE_NO_MARK}{_NUMBER}(?![\p{{L}}\d])"
-            rf"{_UNIT_TAIL}",
+            rf"{_SECOND_NUMBER}{_UNIT_TAIL}",
             _STRONG,
         ),
         Pattern(
@@ -149,12 +193,13 @@ class StreetAddressRecognizer(PatternRecognizer):
             rf"(?<![\p{{L}}\d])(?:(?:Am|An der|An den|Auf der|Auf dem|Im|In der|Zum|Zur|Unter den|Alte|Neue|Große|"
             rf"Kleine|Oude|Nieuwe|Korte|Lange)\s+{_WORDS}|\p{{Lu}}[\p{{L}}-]+{_S}+(?:Straße|Strasse|Str\.|Weg|Platz|"
             rf"Allee|Ring|Gasse|Damm|Ufer|Chaussee|Markt|Laan|Straat|Gracht|Kade|Plein|Singel|Dijk|Burgwal|Voorburgwal|"
-            rf"Achterburgwal))\s+{_NUMBER}(?![\p{{L}}\d])",
+            rf"Achterburgwal|Sokağı|Sokak|Sk\.|Caddesi|Cad\.|Cd\.|Bulvarı|Yolu|Cesta|Třída|Náměstí|Nábřeží|Allé|Vej|Gade|"
+            rf"Gatan|Vägen|Gata|Veien|Gate))\s+{_NUMBER}(?![\p{{L}}\d])",
             _STRONG,
         ),
         Pattern(
             "Japanese block address",
-            rf"{_KANJI}{{0,16}}?\d{{1,3}}(?:丁目|-)\d{{1,4}}(?:番地?|-)\d{{1,4}}号?"
+            rf"{_KANJI}{{1,16}}?\d{{1,3}}(?:丁目|-)\d{{1,4}}(?:番地?|-)\d{{1,4}}号?|\d{{1,3}}丁目\d{{1,4}}番地?(?:\d{{1,4}}号?)?"
             rf"|{_KANJI}{{1,16}}?(?:市|区|町|村|郡){_KANJI}{{0,12}}?\d{{1,3}}丁目(?:\d{{1,4}}番地?(?:\d{{1,4}}号?)?)?",
             _STRONG,
         ),
@@ -171,34 +216,89 @@ class StreetAddressRecognizer(PatternRecognizer):
         ),
         Pattern(
             "city, state + ZIP",
-            rf"{_CITY},?{_S}+(?:{_STATES}),?{_S}+\d{{4,5}}(?:-\d{{4}})?(?!\d)",
+            rf"{_CITY},?{_S}+(?:{_STATES}),?{_S}+{_ZIP}(?![\p{{L}}\d])",
             _STRONG,
         ),
         Pattern(
             "postcode + city on its own line",
-            rf"{_LINE_START}(?:\d{{5}}|\d{{2}}-\d{{3}}|\d{{4}}{_S}?[A-Z]{{2}}|\d{{5}}-\d{{3}}|\d{{3}}-\d{{4}}),?\s+"
+            rf"{_LINE_START}(?:{_POSTCODE}|\d{{3}}),?\s+"
             rf"{_CITY}(?:{_S}*\([A-Z]{{2}}\)|{_S}*/{_S}*[A-Z]{{2}})?",
             _MEDIUM,
         ),
         Pattern(
             "postcode + city",
-            rf"(?<![\p{{L}}\d.,$€£-])(?:\d{{5}}|\d{{2}}-\d{{3}}|\d{{4}}{_S}?[A-Z]{{2}}|\d{{5}}-\d{{3}}),?{_S}+{_CITY}",
+            rf"(?<![\p{{L}}\d.,$€£-]){_POSTCODE},?{_S}+{_CITY}",
             _WEAK,
         ),
         Pattern(
             "city + postcode",
-            rf"{_CITY}(?:,{_S}*|-)(?:\d{{6}}|\d{{5}}|\d{{3}}-\d{{4}})(?![\p{{L}}\d])",
+            rf"{_CITY}(?:(?:,?{_S}+|,)(?:\d{{4,6}}|\d{{3}}-\d{{4}})|-[1-9]\d{{5}})(?![\p{{L}}\d])",
             _WEAK,
         ),
         Pattern("Japanese postcode", r"〒\s?\d{3}-?\d{4}", _STRONG),
+        Pattern(
+            "Japanese city or ward",
+            r"(?<![\p{Han}])\p{Han}{1,10}?(?:都|道|府|県|市|区|町|村|郡)(?![\p{Han}])",
+            _MEDIUM,
+        ),
+        Pattern(
+            "postcode after its name",
+            rf"(?<=(?i:{_POSTCODE_WORDS})\s*[:#]?\s*)(?:[A-Z]{{1,2}}\d[A-Z\d]?\s?\d[A-Z]{{2}}|{_POSTCODE}|\d{{3,6}})"
+            rf"(?![\p{{L}}\d])",
+            _STRONG,
+        ),
+        Pattern(
+            "Irish Eircode", r"(?<![\p{L}\d])(?:[AC-FHKNPRTV-Y]\d{2}|D6W)\s?[0-9AC-FHKNPRTV-Y]{4}(?![\p{L}\d])", _MEDIUM
+        ),
+        Pattern("city + Indian PIN", rf"{_CITY}[ ,-]+[1-9]\d{{5}}(?![\p{{L}}\d])", _MEDIUM),
+        Pattern(
+            "number + street + compound street word",
+            rf"{_NUMBER_START}{_NUMBER},?{_S}+(?:{_WORD}{_S}+){{0,2}}\p{{Lu}}[\p{{L}}\p{{M}}'’.-]*?(?i:{_ENDING})"
+            rf"(?![\p{{L}}\d]){_UNIT_TAIL}",
+            _STRONG,
+        ),
+        Pattern(
+            "number + street type + lower-case name",
+            rf"{_NUMBER_START}{_NUMBER},?{_S}+(?i:{_PREFIX_ALONE}){_S}+{_NOT_NAME}{_LOWER_NAME}",
+            _MEDIUM,
+        ),
+        Pattern(
+            "street type + lower-case name + number",
+            rf"(?<![\p{{L}}\d])(?i:{_PREFIX}){_S}+{_NOT_NAME}{_LOWER_NAME},?{_S}+{_HOUSE_NO_MARK}{_NUMBER}"
+            rf"(?![\p{{L}}\d]){_UNIT_TAIL}",
+            _MEDIUM,
+        ),
+        Pattern(
+            "number + lower-case street + any suffix",
+            rf"{_NUMBER_START}{_NUMBER},?{_S}+(?:{_LOWER_WORD}{_S}+){{1,3}}(?i:{_SUFFIX})\b\.?{_UNIT_TAIL}",
+            _WEAK,
+        ),
+        Pattern(
+            "lower-case unit + street + suffix",
+            rf"(?<![\p{{L}}\d])(?i:flat|studio|apartment|apt|unit|suite)\.?{_S}*\d{{1,5}}\p{{L}}?,?\s+"
+            rf"(?:{_LOWER_WORD}{_S}+){{1,3}}(?i:{_SUFFIX})\b\.?",
+            _WEAK,
+        ),
+        Pattern(
+            "lower-case compound street + number",
+            rf"(?<![\p{{L}}\d-])\p{{Ll}}[\p{{L}}\p{{M}}'’-]{{2,}}?(?i:{_ENDING}){_S}+{_HOUSE_NO_MARK}{_NUMBER}"
+            rf"(?![\p{{L}}\d])",
+            _WEAK,
+        ),
     ]
     CONTEXT = [
         "address", "live", "living", "street", "deliver", "delivery", "ship", "shipping", "send", "apartment", "apt",
         "suite", "flat", "postcode", "zip", "post", "moved", "move", "located", "residence", "home", "billing",
         "adresse", "dirección", "direccion", "endereço", "indirizzo", "adres", "wohnhaft", "anschrift",
+        "collection", "collect", "pickup", "pick", "courier", "drop", "c/o",
     ]  # fmt: skip
 
     def __init__(self, *, language: str = "en") -> None:
+        self._extent = AddressExtent(
+            abbreviations=[w for w in (*UNIT_DESIGNATORS, *PREFIX_TYPES, *SUFFIXES) if len(w) <= _ABBREVIATION],
+            particles=[p for p in NAME_PARTICLES if p not in _NOT_EXTENT_PARTICLES],
+            common_words=_TRAILING_COMMON | frozenset(CALENDAR_WORDS) | frozenset(NOT_NAMES),
+        )
         super().__init__(
             supported_entity=ENTITY,
             patterns=self.PATTERNS,
@@ -207,11 +307,65 @@ class StreetAddressRecognizer(PatternRecognizer):
             name="StreetAddressRecognizer",
             global_regex_flags=regex.MULTILINE,
         )
+        self._compiled = [
+            (p, regex.compile(p.regex, regex.MULTILINE), _NEEDS.get(p.name, ("digit",))) for p in self.PATTERNS
+        ]
 
     def analyze(self, text: str, entities: list[str], nlp_artifacts: object = None, regex_flags: int | None = None):
-        """Presidio's pattern matching, minus numbers that a counting noun precedes ("Level 3 Support Center")."""
-        results = super().analyze(text, entities, nlp_artifacts, regex_flags)
-        return [r for r in results if not self._counted(text, r.start)]
+        """Presidio's pattern matching, minus numbers that a counting noun precedes ("Level 3 Support Center"),
+        each match trimmed of trailing common words and extended over the address parts around it."""
+        if ENTITY not in entities:
+            return []
+        results = [r for r in self._matches(text) if not self._counted(text, r.start)]
+        for r in results:
+            r.end = self._trim(text, r.start, r.end)
+            if r.score >= _MEDIUM:
+                r.end = self._extent.forward(text, r.end)
+                r.start = self._extent.backward(text, r.start)
+        return EntityRecognizer.remove_duplicates([r for r in results if r.end > r.start])
+
+    def _matches(self, text: str) -> list[RecognizerResult]:
+        """Every pattern whose preconditions the text meets (``_NEEDS``), like Presidio's pattern loop but without
+        its per-pattern timing and explanation strings, which cost more than most of our regexes."""
+        features = {
+            "digit": _DIGIT.search(text) is not None,
+            "prefix": _PREFIX_GATE.search(text) is not None,
+            "postcode word": _POSTCODE_WORD_GATE.search(text) is not None,
+            "cjk": _CJK_GATE.search(text) is not None,
+        }
+        results = []
+        for pattern, compiled, needs in self._compiled:
+            if not all(features[n] for n in needs):
+                continue
+            for match in compiled.finditer(text, timeout=_REGEX_TIMEOUT_S):
+                if match.end() == match.start() or self.invalidate_result(match.group()):
+                    continue
+                explanation = AnalysisExplanation(
+                    recognizer=self.name, original_score=pattern.score, pattern_name=pattern.name
+                )
+                results.append(
+                    RecognizerResult(
+                        entity_type=ENTITY,
+                        start=match.start(),
+                        end=match.end(),
+                        score=pattern.score,
+                        analysis_explanation=explanation,
+                        recognition_metadata={
+                            RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
+                            RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
+                        },
+                    )
+                )
+        return results
+
+    @staticmethod
+    def _trim(text: str, start: int, end: int) -> int:
+        """Drop trailing common words a lower-case pattern swallowed ("12 rue michaud please" → "12 rue michaud")."""
+        while True:
+            match = _LAST_TOKEN.search(text, start, end)
+            if match is None or match.group(1).casefold() not in _TRAILING_COMMON or match.start(1) == start:
+                return end
+            end = match.start()
 
     @staticmethod
     def _counted(text: str, start: int) -> bool:
@@ -221,6 +375,5 @@ class StreetAddressRecognizer(PatternRecognizer):
         return before is not None and before.group(1).casefold() in _COUNTERS
 
     def invalidate_result(self, pattern_text: str) -> bool:
-        """A compound "street" that is an English word ("Offering 2") is no address."""
-        first = pattern_text.split()[0] if pattern_text.split() else ""
-        return bool(_ENGLISH_LOOKALIKE.search(first))
+        """A compound "street" that is an English word ("Offering 2", "2 Monitoring") is no address."""
+        return any(_ENGLISH_LOOKALIKE.search(word) for word in pattern_text.split())

@@ -9,6 +9,7 @@ America, Portugal and Brazil, Italy, Poland, the Netherlands and Germany; Indian
 from __future__ import annotations
 
 __all__ = [
+    "CALENDAR_WORDS",
     "COUNTER_WORDS",
     "COMPOUND_ENDINGS",
     "NOT_STREET_NAMES",
@@ -65,6 +66,11 @@ SUFFIXES: tuple[str, ...] = (
     "buildings", "esplanade", "promenade", "foreshore", "sound", "retreat", "circuit", "concourse", "glade",
     "outlook", "boardwalk", "cul-de-sac", "grove", "mead", "pde", "cct", "esp", "gr", "ch", "cl",
     "chowk", "ganj", "nagar", "marg", "gali", "bazar", "bazaar", "puram", "layout", "colony", "enclave",
+    # Nordic, Turkish and Czech street words written after the name
+    "allé", "alle", "lookout", "meander", "via", "byway", "grange", "heath", "reach", "wood", "woods",
+    "vej", "gade", "stræde", "vænget", "torv", "plads", "gata", "gatan", "vägen", "väg", "stigen",
+    "gränd", "torget", "backe", "backen", "veien", "vei", "gate", "sokak", "sokağı", "sk.", "caddesi", "cad.",
+    "cd.", "bulvarı", "blv.", "mahallesi", "mah.", "yolu", "cesta", "třída", "náměstí", "nábřeží",
 )
 #: Suffixes that are not ordinary English words, so a street before them may be typed in lower case
 #: ("12 baker street"); other suffixes ("3 day pass", "2 close friends") need capitalised street words.
@@ -98,22 +104,30 @@ PREFIX_TYPES: tuple[str, ...] = (
     "frazione", "fondamenta", "calle", "stradone", "vico", "largo",
     # Polish
     "ul.", "ulica", "al.", "aleja", "aleje", "pl.", "plac", "os.", "osiedle", "rondo", "skwer", "bulwar",
+    # French, more
+    "rúa", "cour", "venelle", "prom.", "sente", "clos", "chaussée", "quartier", "lotissement", "rés.", "imp.", "ch.",
+    "vial",
+    # Czech, Turkish
+    "ulice", "náměstí", "nám.", "třída", "tř.", "nábřeží", "sokak", "sokağı", "cadde", "caddesi", "bulvarı",
 )
 #: Prefix types that are not English words: "rue de Rivoli" or "Calle Mayor" names a street even without a
 #: house number. The others ("via", "place", "route", "am") need the number.
 PREFIX_TYPES_WITHOUT_NUMBER: tuple[str, ...] = (
-    "rue", "chemin", "impasse", "allée", "boulevard", "calle", "c/", "avenida", "avda.", "paseo", "carrer", "rua",
+    "rue", "rúa", "chemin", "impasse", "allée", "boulevard", "calle", "c/", "avenida", "avda.", "paseo", "carrer",
+    "rua",
     "travessa", "praça", "viale", "piazza", "corso", "vicolo", "contrada", "ulica", "ul.", "aleja", "plac",
-    "osiedle", "largo", "estrada", "rodovia", "calzada", "andador", "privada", "cerrada",
-    "peatonal", "circuito", "retorno", "callejón", "chácara", "loteamento", "passarela", "quai",
+    "osiedle", "largo", "cour", "venelle", "ulice", "náměstí", "sokağı", "caddesi",
+    "estrada", "rodovia", "calzada", "andador", "privada", "cerrada",
+    "peatonal", "circuito", "retorno", "callejón", "chácara", "loteamento", "passarela", "quai", "prom.",
 )
 #: One-word endings of compound street names ("Hauptstraße 5", "Keizersgracht 123", "Yassindreef 513").
 COMPOUND_ENDINGS: tuple[str, ...] = (
     "straße", "strasse", "str.", "weg", "gasse", "platz", "allee", "ring", "damm", "ufer", "chaussee", "steig",
-    "pfad", "zeile", "markt", "graben", "stieg", "wall", "tor", "brücke", "garten", "berg", "hof", "feld", "kamp",
+    "pfad", "zeile", "markt", "graben", "stieg", "brücke", "garten", "berg", "hof", "feld", "kamp",
     "straat", "laan", "gracht", "plein", "kade", "singel", "dijk", "steeg", "pad", "dreef", "baan", "burgwal",
     "kanaal", "haven", "dam", "veld", "straatweg", "plantsoen", "erf", "hage", "horst", "wal", "weide", "polder",
-    "vej", "gade", "gatan", "vägen", "gata", "veien", "gate", "katu", "tie",
+    "vej", "gade", "gatan", "vägen", "gata", "veien", "gate", "katu", "tie", "stien", "stigen", "stræde", "vænget",
+    "torv", "plads", "gränd", "torget", "backen", "vei", "kuja", "polku", "tori", "väylä", "gård", "haven",
 )
 #: USPS C2 secondary unit designators and their UK/European equivalents ("Apt 4B", "Suite 200", "Flat 3").
 UNIT_DESIGNATORS: tuple[str, ...] = (
@@ -123,7 +137,8 @@ UNIT_DESIGNATORS: tuple[str, ...] = (
     "suite", "ste", "ste.", "trailer", "trlr", "unit", "upper", "uppr", "flat", "studio", "maisonette",
     "piso", "puerta", "depto", "depto.", "dpto", "dpto.", "interior", "int.", "edif.", "edificio", "apto",
     "apto.", "bloco", "casa", "appartamento", "scala", "interno", "int", "m.", "lok.", "etage", "wohnung",
-    "bus", "boîte", "bte", "#",
+    "bus", "boîte", "bte", "h.no.", "h.no", "h. no.", "house no.", "house no", "plot", "plot no.", "door no.",
+    "flat no.", "no.", "#",
 )
 #: USPS directionals before or after a street name ("1600 N Main St SE").
 DIRECTIONALS: tuple[str, ...] = (
@@ -136,6 +151,12 @@ NAME_PARTICLES: tuple[str, ...] = (
     "dei", "degli", "della", "delle", "dello", "do", "dos", "das", "e", "y", "i", "van", "von", "der", "den",
     "het", "'t", "ter", "ten", "of", "the", "and", "on", "upon", "sur", "en", "aux", "au", "am", "an", "im",
     "zum", "zur", "bei", "st", "st.", "ste", "saint", "sainte", "san", "santa", "são", "santo", "santos",
+)
+#: Months and days: "…, IA 49363 on January 16" ends the address before them.
+CALENDAR_WORDS: tuple[str, ...] = (
+    "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november",
+    "december", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "today",
+    "tomorrow", "yesterday",
 )
 #: Words after a street type that make it English, not an address ("via Email 2 times", "place Order 5").
 NOT_STREET_NAMES: tuple[str, ...] = (

@@ -1,0 +1,98 @@
+"""Context words lift scores exactly as Presidio's ``LemmaContextAwareEnhancer`` does, without its per-call costs.
+
+Presidio's enhancer deep-copies every result list and looks each lemma up in the vocabulary once per result; on
+chat with many findings that was a fifth of our analysis time (``docs/redaction.md`` has the profile). The rule
+here is the same, step for step (``tests/unit/streams/test_redact_context.py`` compares both on every finding of
+a corpus):
+
+- a result whose recogniser has context words, and whose score no recogniser boosted already, looks at the token
+  holding its start and the keywords before it: up to ``prefix_count`` + 1 *keywords* (lower-cased tokens that
+  are no stop word, no punctuation and not "be", as Presidio's ``NlpArtifacts.keywords``) walking backwards,
+  plus ``suffix_count`` + 1 forwards from the same token;
+- if one recogniser context word is a substring of one of those keywords, the score becomes
+  ``min(1, max(score + factor, min_score))``.
+
+Results are changed in place: the analyzer builds them fresh for every text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from presidio_analyzer import RecognizerResult
+
+__all__ = ["ContextBooster"]
+
+_MAX_SCORE = 1.0
+_NOT_KEYWORDS = frozenset({"-pron-", "be"})
+
+
+class ContextBooster:
+    """Presidio's lemma context enhancement on a spaCy ``Doc`` (defaults are Presidio's)."""
+
+    def __init__(
+        self,
+        contexts: Mapping[str, Sequence[str]],
+        *,
+        factor: float = 0.35,
+        min_score: float = 0.4,
+        prefix_count: int = 5,
+        suffix_count: int = 0,
+    ) -> None:
+        """:param contexts: recogniser id → its context words (recognisers without any are left out)."""
+        self._contexts = {rid: [w.lower() for w in words] for rid, words in contexts.items() if words}
+        self._factor = factor
+        self._min_score = min_score
+        self._prefix = prefix_count
+        self._suffix = suffix_count
+
+    @staticmethod
+    def _keywords(doc: object) -> list[str | None]:
+        """Per token: its lower-cased text if it is a keyword, else None."""
+        out: list[str | None] = []
+        for token in doc:  # type: ignore[attr-defined]
+            lower = token.lower_
+            # The token's flags equal those of its lower-cased lexeme (spaCy computes both from the lower-cased
+            # string), without adding a lexeme to the vocabulary per new word as ``vocab[lower]`` would.
+            # Presidio splits keywords on ":" and then looks the whole token up: a token with a colon never counts.
+            skip = token.is_stop or token.is_punct or lower in _NOT_KEYWORDS or ":" in lower
+            out.append(None if skip else lower)
+        return out
+
+    def boost(self, results: list[RecognizerResult], doc: object) -> None:
+        """Lift the scores of ``results`` (found in the text of ``doc``) that have supportive context."""
+        wanted = [r for r in results if self._context_of(r) is not None]
+        if not wanted or not len(doc):  # type: ignore[arg-type]
+            return
+        keywords = self._keywords(doc)
+        starts = [t.idx for t in doc]  # type: ignore[attr-defined]
+        lengths = [len(t) for t in doc]  # type: ignore[attr-defined]
+        for result in wanted:
+            context = self._context_of(result)
+            assert context is not None
+            index = next((i for i, s in enumerate(starts) if s == result.start or result.start < s + lengths[i]), None)
+            if index is None:
+                continue
+            around = self._collect(keywords, index, self._prefix, -1) + self._collect(keywords, index, self._suffix, 1)
+            if any(word in keyword for word in context for keyword in around):
+                result.score = min(_MAX_SCORE, max(result.score + self._factor, self._min_score))
+                if result.analysis_explanation is not None:
+                    result.analysis_explanation.set_improved_score(result.score)
+
+    def _context_of(self, result: RecognizerResult) -> list[str] | None:
+        metadata = result.recognition_metadata or {}
+        if metadata.get(RecognizerResult.IS_SCORE_ENHANCED_BY_CONTEXT_KEY):
+            return None
+        return self._contexts.get(metadata.get(RecognizerResult.RECOGNIZER_IDENTIFIER_KEY, ""))
+
+    @staticmethod
+    def _collect(keywords: list[str | None], index: int, count: int, step: int) -> list[str]:
+        words: list[str] = []
+        remaining = count + 1  # Presidio counts the entity's own token too
+        i = index
+        while 0 <= i < len(keywords) and remaining > 0:
+            if keywords[i] is not None:
+                words.append(keywords[i])  # type: ignore[arg-type]
+                remaining -= 1
+            i += step
+        return words
