@@ -25,6 +25,7 @@ from presidio_analyzer.predefined_recognizers import (
 from cxpulse.settings import RedactionSettings
 from streams.redact.recognizers.birth_date import DateOfBirthRecognizer
 from streams.redact.recognizers.card_shape import CardShapeRecognizer
+from streams.redact.recognizers.iban_shape import IbanShapeRecognizer
 from streams.redact.recognizers.introduced_name import IntroducedNameRecognizer, has_upper
 from streams.redact.recognizers.known_name import KnownNameRecognizer
 from streams.redact.recognizers.ner import ChatSpacyRecognizer
@@ -97,6 +98,7 @@ def build_recognizers(settings: RedactionSettings) -> list[GatedRecognizer]:
         ),
         GatedRecognizer(UsSsnRecognizer(supported_language=lang), has_digit),
         GatedRecognizer(IbanRecognizer(supported_language=lang), has_digit),
+        GatedRecognizer(IbanShapeRecognizer(language=lang), has_digit),
         GatedRecognizer(IpRecognizer(supported_language=lang), has_digit_or_colon),
         GatedRecognizer(UsBankRecognizer(supported_language=lang), has_digit),
         GatedRecognizer(StreetAddressRecognizer(language=lang), might_hold_address),

@@ -54,8 +54,8 @@ NOT_NAMES: tuple[str, ...] = (
     "garmin", "canon", "nikon", "toyota", "honda", "bmw", "audi", "volkswagen", "subaru", "chevrolet",
     "lamborghini", "peugeot", "renault", "skoda", "hyundai", "nissan", "mazda", "ikea", "zalando", "shein",
     "temu", "aliexpress", "ebay", "etsy", "walmart", "costco", "tesco", "lidl", "aldi", "carrefour",
-    "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
-    "mon", "tue", "tues", "wed", "thu", "thur", "thurs", "fri", "sat", "sun",
+    "feb", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
+    "mon", "tue", "tues", "wed", "thu", "thur", "thurs", "fri", "sat",
 )
 #: Words that make the capitalised words before them a company, not a person ("Scott LLC", "Herrera and Sons").
 COMPANY_DESIGNATORS: tuple[str, ...] = (

@@ -39,6 +39,8 @@ __all__ = ["ChatSpacyRecognizer"]
 
 _NOT_A_NAME_CHAR = regex.compile(r"[\d_@]")
 _MIN_LETTERS = 2
+_MONTHS = frozenset({"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec"})
+_NEXT_TO_DIGIT = regex.compile(r"\d[ .]*\p{L}+|\p{L}+[ .,]*\d")
 _ACRONYM = 3
 
 
@@ -79,6 +81,12 @@ class ChatSpacyRecognizer(SpacyRecognizer):
             return False  # "R" of "R$ 59,90", "LH" of a flight number: not a name
         if result.entity_type == "PERSON" and names_a_company(text, result.start, result.end):
             return False
+        if (
+            len(words) == 1
+            and words[0].casefold() in _MONTHS
+            and _NEXT_TO_DIGIT.search(text[max(0, result.start - 3) : result.end + 3])
+        ):
+            return False  # "on 5 Jan", "Mar 3": a date, though Jan and Mar are names too
         if len(words) == 1 and result.entity_type == "PERSON" and self._english_word(words[0].casefold()):
             vocative = text[result.end : result.end + 1] == ","
             if not vocative and (words[0].islower() or sentence_start(text, result.start)):

@@ -37,17 +37,20 @@ STRICTNESS = ("shape", "possible", "valid")
 _SPACE = "[ \u00a0\u202f]"
 #: A separator between two digit groups: one punctuation mark with at most one space on either side, or one or
 #: two spaces. Possessive digit groups (``\d++``) keep the scan linear on long digit strings.
-_SEP = rf"(?:{_SPACE}?[-.\u2010-\u2013/]{_SPACE}?|{_SPACE}{{1,2}})"
+_SEP = rf"(?:{_SPACE}?[-.\u2010-\u2013/]{{1,2}}{_SPACE}?|{_SPACE}{{1,2}})"
 _PAREN_GROUP = r"\((?:\+|00)?\d{1,5}\)"
+#: A digit group; a letter O after a digit is a zero typed on the wrong key ("07700 9OO 512").
+_GROUP = r"\d[\dOo]*+"
 _RUN = re.compile(
     rf"(?:(?:\+|\uff0b){_SPACE}?|\(\+\d{{1,3}}\){_SPACE}?)?"
-    rf"(?:{_PAREN_GROUP}{_SEP}?)?\d++"
-    rf"(?:(?:{_SEP}|{_SEP}?{_PAREN_GROUP}{_SEP}?)\d++)*"
+    rf"(?:{_PAREN_GROUP}{_SEP}?)?{_GROUP}"
+    rf"(?:(?:{_SEP}|{_SEP}?{_PAREN_GROUP}{_SEP}?){_GROUP})*"
 )
 _DIGIT = re.compile(r"\d")
 _TIME_AFTER = re.compile(r"[:h]\d\d")
 _LAST_GROUP = re.compile(rf"{_SEP}?\(?\d+\)?$")
 _GROUPS = re.compile(r"\d+")
+_DIGIT_OR_O = re.compile(r"\d|(?<=[\dOo])[Oo]")
 _CURRENCY = "$€£¥₹₩₽¢"
 _CURRENCY_CODES = re.compile(r"[ \u00a0]?(?:[$€£¥₹₩₽¢]|(?:usd|eur|gbp|inr|cad|aud|brl|jpy|chf)\b)", re.IGNORECASE)
 #: Characters that, right before the run, make it part of a code or an amount ("ORD-…", "#…", "$…").
@@ -178,7 +181,7 @@ def phone_candidates(text: str, *, min_digits: int, max_digits: int) -> list[Pho
     out: list[PhoneCandidate] = []
     for match in _RUN.finditer(text):
         pieces = [(match.start(), match.group())]
-        if len(_DIGIT.findall(match.group())) > max_digits:
+        if len(_DIGIT_OR_O.findall(match.group())) > max_digits:
             pieces = [(match.start() + o, p) for o, p in _split_wide(match.group())]
         for start, run in pieces:
             candidate = _candidate(text, start, run, min_digits, max_digits)
@@ -197,7 +200,7 @@ def _candidate(text: str, start: int, run: str, min_digits: int, max_digits: int
             return None
         stripped = stripped[: last.start()]
         end = start + len(stripped)
-    digits = len(_DIGIT.findall(stripped))
+    digits = len(_DIGIT_OR_O.findall(stripped))
     if not min_digits <= digits <= max_digits:
         return None
     if _glued(text, start, end):

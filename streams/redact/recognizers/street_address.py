@@ -163,8 +163,8 @@ class StreetAddressRecognizer(PatternRecognizer):
         ),
         Pattern(
             "unit + street + suffix",
-            rf"(?<![\p{{L}}\d])(?i:flat|studio|apartment|apt|unit|suite|maisonette)\.?{_S}*\d{{1,5}}\p{{L}}?,?\s+"
-            rf"{_WORDS}{_S}+(?i:{_SUFFIX})\b\.?",
+            rf"(?<![\p{{L}}\d])(?i:flat|studio|apartment|apt|unit|suite|maisonette)\.?{_S}*\d{{1,5}}(?:/\d{{1,5}})?"
+            rf"\p{{L}}?,?\s+{_WORDS}{_S}+(?i:{_SUFFIX})\b\.?",
             _STRONG,
         ),
         Pattern(

@@ -66,6 +66,7 @@ SUFFIXES: tuple[str, ...] = (
     "buildings", "esplanade", "promenade", "foreshore", "sound", "retreat", "circuit", "concourse", "glade",
     "outlook", "boardwalk", "cul-de-sac", "grove", "mead", "pde", "cct", "esp", "gr", "ch", "cl",
     "chowk", "ganj", "nagar", "marg", "gali", "bazar", "bazaar", "puram", "layout", "colony", "enclave",
+    "residency", "apartments", "towers", "tower", "complex", "society", "villas", "mansions", "mansion", "house",
     # Nordic, Turkish and Czech street words written after the name
     "allé", "alle", "lookout", "meander", "via", "byway", "grange", "heath", "reach", "wood", "woods",
     "vej", "gade", "stræde", "vænget", "torv", "plads", "gata", "gatan", "vägen", "väg", "stigen",

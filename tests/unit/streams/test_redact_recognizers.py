@@ -128,6 +128,11 @@ def test_a_phone_next_to_a_validated_entity_is_kept(analyzer: FastAnalyzer) -> N
         ("number:4155550123", "4155550123"),
         ("DOB 03/04/1981, SSN 123456789", "123456789"),
         ("my order number is 48213377, call me at 415 555 0123", "415 555 0123"),
+        ("version 4.1.7 still shows 510-555-0108", "510-555-0108"),
+        ("it's 07700 9OO 512 sorry", "07700 9OO 512"),
+        ("my number is 415--555-0107", "415--555-0107"),
+        ("電話番号は0081 73-8845-4720です", "0081 73-8845-4720"),
+        ("callback on 06734.72132", "06734.72132"),
     ],
 )
 def test_phone_shaped_runs_are_found_valid_or_not(text: str, value: str) -> None:
@@ -223,3 +228,19 @@ def test_phones_and_identifiers_are_not_card_shaped(analyzer: FastAnalyzer, text
 )
 def test_birth_dates_in_other_languages_and_orders(analyzer: FastAnalyzer, text: str, value: str) -> None:
     assert ("DATE_OF_BIRTH", value) in found(analyzer, text)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("iban is gb90midl40051522334455", "gb90midl40051522334455"),
+        ("DE46120300001087234416 is my account", "DE46120300001087234416"),
+    ],
+)
+def test_an_iban_in_lower_case_or_with_a_typo_is_still_redacted(analyzer: FastAnalyzer, text: str, value: str) -> None:
+    assert ("IBAN_CODE", value) in found(analyzer, text)
+
+
+@pytest.mark.parametrize("text", ["conversation CH0123456789abcdef0123456789abcdef", "parcel JD740589109527285395"])
+def test_sids_and_tracking_numbers_are_not_iban_shaped(analyzer: FastAnalyzer, text: str) -> None:
+    assert not any(e == "IBAN_CODE" for e, _ in found(analyzer, text))
