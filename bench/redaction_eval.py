@@ -45,6 +45,7 @@ __all__ = [
     "CorpusScore",
     "EntityScore",
     "Leak",
+    "OverRedaction",
     "OurRedactor",
     "PresidioDefault",
     "Ratio",
@@ -272,6 +273,14 @@ class Leak:
     slices: frozenset[str]
 
 
+@dataclass(frozen=True)
+class OverRedaction:
+    kind: str
+    value: str
+    text: str
+    output: str
+
+
 @dataclass
 class CorpusScore:
     entities: dict[str, EntityScore]
@@ -283,6 +292,7 @@ class CorpusScore:
     negatives_by_kind: dict[str, Ratio]
     leaks: list[Leak] = field(default_factory=list)
     failures: int = 0
+    over_redacted: list[OverRedaction] = field(default_factory=list)
 
 
 def slice_entities(slice_name: str) -> tuple[str, ...]:
@@ -302,6 +312,7 @@ def score(corpus: Sequence[LabelledText], output: SystemOutput) -> CorpusScore:
     slices: dict[str, Ratio] = {}
     by_kind: dict[str, Ratio] = {}
     leaks: list[Leak] = []
+    over: list[OverRedaction] = []
     for item, redacted, preds in zip(corpus, output.redacted, output.predictions, strict=True):
         kept = kept_text(item)
         for span in item.spans:
@@ -322,10 +333,20 @@ def score(corpus: Sequence[LabelledText], output: SystemOutput) -> CorpusScore:
             touched = any(_overlaps(neg, p) for p in preds)
             negatives.add(touched)
             by_kind.setdefault(neg[0], Ratio()).add(touched)
+            if touched:
+                over.append(OverRedaction(neg[0], item.value(neg), item.text, redacted))
     entities = {}
     for entity, ratio in precision.items():
         gold = leak_free.get(entity, Ratio())
         entities[entity] = EntityScore(entity, gold.total, gold, ratio)
     return CorpusScore(
-        entities, overall, all_precision, slices, negatives, dict(sorted(by_kind.items())), leaks, output.failures
+        entities,
+        overall,
+        all_precision,
+        slices,
+        negatives,
+        dict(sorted(by_kind.items())),
+        leaks,
+        output.failures,
+        over,
     )

@@ -1,10 +1,10 @@
 """Redaction quality on independent corpora: what survives in the redacted text, ours vs Presidio's default.
 
-    .venv/bin/python -m bench.redaction_quality [--corpus faker,mimesis,handwritten_test,handwritten_dev]
-        [--size 2000] [--seed 101] [--show-leaks N] [--all-slices]
+    .venv/bin/python -m bench.redaction_quality [--corpus faker,mimesis,handwritten_test,handwritten_blind,...]
+        [--size 2000] [--seed 101] [--show-leaks N] [--show-over N] [--all-slices]
 
 Corpora (``bench/corpora``): ``faker`` and ``mimesis`` are generated (``--size`` messages, ``--seed``);
-``handwritten_test`` is held out; ``handwritten_dev`` and seed 1 are the DEVELOPMENT sets: look at those, tune on
+``handwritten_test`` and ``handwritten_blind`` are held out; ``handwritten_dev`` and seed 1 are the DEVELOPMENT sets: look at those, tune on
 those, and report on seed 101 and the held-out files, which nobody tunes on. ``ours`` is the old in-house
 corpus (``bench/redaction_corpus.py``), kept for comparison. Scoring rules: ``bench/redaction_eval.py``.
 
@@ -31,8 +31,8 @@ from cxpulse.settings import Settings
 STRUCTURED = ("PHONE_NUMBER", "EMAIL_ADDRESS", "CREDIT_CARD", "US_SSN", "IBAN_CODE", "IP_ADDRESS")
 TARGETS = {**dict.fromkeys(STRUCTURED, 0.99), "PERSON": 0.97, "STREET_ADDRESS": 0.97}
 NEGATIVES_MAX = 0.05
-HELD_OUT = ("faker", "mimesis", "handwritten_test", "handwritten")
-DEFAULT_CORPORA = "faker,mimesis,handwritten_test,handwritten_dev"
+HELD_OUT = ("faker", "mimesis", "handwritten_test", "handwritten", "handwritten_blind")
+DEFAULT_CORPORA = "faker,mimesis,handwritten_test,handwritten_blind,handwritten_dev"
 
 
 def _f(x: float) -> str:
@@ -114,6 +114,15 @@ def _show_leaks(ours: CorpusScore, limit: int) -> list[str]:
     return lines
 
 
+def _show_over(ours: CorpusScore, limit: int) -> list[str]:
+    lines = [
+        f"over-redacted negatives (ours, first {min(limit, len(ours.over_redacted))} of {len(ours.over_redacted)}):"
+    ]
+    for over in ours.over_redacted[:limit]:
+        lines.append(f"  {over.kind:14} {over.value!r}\n      in:  {over.text!r}\n      out: {over.output!r}")
+    return lines
+
+
 def _describe(name: str, corpus: list[LabelledText], seed: int) -> str:
     generated = name in {"faker", "mimesis", "ours"}
     role = "DEV" if name == "handwritten_dev" or (generated and seed == DEV_SEED) else "held-out"
@@ -135,6 +144,7 @@ def main() -> int:
     parser.add_argument("--size", type=int, default=2000, help="messages per generated corpus")
     parser.add_argument("--seed", type=int, default=REPORT_SEED, help=f"{REPORT_SEED} reports; {DEV_SEED} is dev")
     parser.add_argument("--show-leaks", type=int, default=0, metavar="N", help="print up to N of our leaks")
+    parser.add_argument("--show-over", type=int, default=0, metavar="N", help="print up to N over-redacted negatives")
     parser.add_argument("--all-slices", action="store_true", help="also per-country and per-typo slices")
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
@@ -166,6 +176,8 @@ def main() -> int:
         print(f"{name}: " + ("targets met" if not shortfalls[name] else "below target: " + "; ".join(shortfalls[name])))
         if args.show_leaks:
             print("\n".join(_show_leaks(ours, args.show_leaks)))
+        if args.show_over:
+            print("\n".join(_show_over(ours, args.show_over)))
     held_out = [n for n in names if n in HELD_OUT and not (n in {"faker", "mimesis"} and args.seed == DEV_SEED)]
     judged = held_out or names
     missed = [s for n in judged for s in shortfalls[n]]

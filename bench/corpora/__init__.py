@@ -6,7 +6,9 @@ the recognisers, so it measures what they already thought of. These corpora come
 - ``faker``: Faker's own per-locale providers (13 locales) in chat templates of our own;
 - ``mimesis``: a second generator (mimesis, 10 locales) with separately written templates and phrasing;
 - ``handwritten_dev`` / ``handwritten_test``: messages written by hand (``bench/corpora/handwritten_*.txt``).
-  ``handwritten`` is an alias of the held-out test file.
+  ``handwritten`` is an alias of the held-out test file;
+- ``handwritten_blind``: 464 messages written by someone who never saw the recognisers, the other corpora or
+  the simulator (``handwritten_blind.txt``), scored as a held-out set.
 
 Every item carries its PII spans, labelled hard negatives (values that must survive redaction) and slice tags
 for per-slice figures. Development uses seed 1 and ``handwritten_dev``; reports use seed 101 and the held-out
@@ -117,6 +119,7 @@ CORPORA: dict[str, Callable[[int, int], list[LabelledText]]] = {
     "handwritten": _handwritten("test"),
     "handwritten_test": _handwritten("test"),
     "handwritten_dev": _handwritten("dev"),
+    "handwritten_blind": _handwritten("blind"),
     "ours": _ours,
 }
 

@@ -36,6 +36,7 @@ __all__ = ["FILES", "MarkupError", "generate", "parse_file", "parse_line"]
 FILES = {
     "dev": Path(__file__).with_name("handwritten_dev.txt"),
     "test": Path(__file__).with_name("handwritten_test.txt"),
+    "blind": Path(__file__).with_name("handwritten_blind.txt"),
 }
 
 _SLICES = re.compile(r"^\{\{SLICES:([^{}|]+)\}\} ")

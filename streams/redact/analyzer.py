@@ -30,6 +30,7 @@ from presidio_analyzer.nlp_engine import NlpArtifacts, NlpEngineProvider
 from cxpulse.errors import CxpulseError
 from cxpulse.settings import RedactionSettings
 from streams.redact.context import ContextBooster
+from streams.redact.postfilter import drop_impossible
 from streams.redact.prefilter import needs_ner
 from streams.redact.recognizers import Gate, GatedRecognizer, build_recognizers
 
@@ -148,10 +149,11 @@ class FastAnalyzer:
         return NlpArtifacts(
             entities=entities,
             tokens=doc,
-            tokens_indices=[t.idx for t in doc],  # type: ignore[attr-defined]
-            lemmas=[t.lower_ for t in doc],
-            # No engine: Presidio would compute context keywords for its enhancer from it (a vocabulary look-up
-            # per token, creating lexemes); ``ContextBooster`` reads the tokens instead.
+            # Presidio's NER recogniser reads only entities and scores; its context enhancer would read token
+            # offsets and lemmas, but ``ContextBooster`` reads the ``Doc`` itself. Building them costs a Python
+            # object per token.
+            tokens_indices=[],
+            lemmas=[],
             nlp_engine=None,
             language=self._settings.language,  # type: ignore[attr-defined]
             scores=scores,
@@ -199,7 +201,7 @@ class FastAnalyzer:
         # Only the context booster reads tokens: a text whose recognisers find nothing is never tokenised.
         self._booster.boost(results, doc if doc is not None else self._nlp.make_doc(text))
         kept = [r for r in results if r.score >= self._threshold(r.entity_type)]
-        kept = _drop_phones_inside_validated(EntityRecognizer.remove_duplicates(kept))
+        kept = _drop_phones_inside_validated(EntityRecognizer.remove_duplicates(drop_impossible(text, kept)))
         return tuple(
             Finding(
                 r.entity_type,

@@ -19,12 +19,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+import numpy
 from presidio_analyzer import RecognizerResult
+from spacy.attrs import IDX, IS_PUNCT, IS_STOP, LENGTH, LOWER
 
 __all__ = ["ContextBooster"]
 
 _MAX_SCORE = 1.0
 _NOT_KEYWORDS = frozenset({"-pron-", "be"})
+_ATTRS = [IDX, LENGTH, IS_STOP, IS_PUNCT, LOWER]
 
 
 class ContextBooster:
@@ -46,34 +49,19 @@ class ContextBooster:
         self._prefix = prefix_count
         self._suffix = suffix_count
 
-    @staticmethod
-    def _keywords(doc: object) -> list[str | None]:
-        """Per token: its lower-cased text if it is a keyword, else None."""
-        out: list[str | None] = []
-        for token in doc:  # type: ignore[attr-defined]
-            lower = token.lower_
-            # The token's flags equal those of its lower-cased lexeme (spaCy computes both from the lower-cased
-            # string), without adding a lexeme to the vocabulary per new word as ``vocab[lower]`` would.
-            # Presidio splits keywords on ":" and then looks the whole token up: a token with a colon never counts.
-            skip = token.is_stop or token.is_punct or lower in _NOT_KEYWORDS or ":" in lower
-            out.append(None if skip else lower)
-        return out
-
     def boost(self, results: list[RecognizerResult], doc: object) -> None:
         """Lift the scores of ``results`` (found in the text of ``doc``) that have supportive context."""
         wanted = [r for r in results if self._context_of(r) is not None]
         if not wanted or not len(doc):  # type: ignore[arg-type]
             return
-        keywords = self._keywords(doc)
-        starts = [t.idx for t in doc]  # type: ignore[attr-defined]
-        lengths = [len(t) for t in doc]  # type: ignore[attr-defined]
+        keywords = _Keywords(doc)
         for result in wanted:
             context = self._context_of(result)
             assert context is not None
-            index = next((i for i, s in enumerate(starts) if s == result.start or result.start < s + lengths[i]), None)
+            index = keywords.token_at(result.start)
             if index is None:
                 continue
-            around = self._collect(keywords, index, self._prefix, -1) + self._collect(keywords, index, self._suffix, 1)
+            around = keywords.collect(index, self._prefix, -1) + keywords.collect(index, self._suffix, 1)
             if any(word in keyword for word in context for keyword in around):
                 result.score = min(_MAX_SCORE, max(result.score + self._factor, self._min_score))
                 if result.analysis_explanation is not None:
@@ -85,14 +73,41 @@ class ContextBooster:
             return None
         return self._contexts.get(metadata.get(RecognizerResult.RECOGNIZER_IDENTIFIER_KEY, ""))
 
-    @staticmethod
-    def _collect(keywords: list[str | None], index: int, count: int, step: int) -> list[str]:
+
+class _Keywords:
+    """The keywords of a ``Doc`` read from its arrays, only where a result looks: creating a spaCy ``Token`` per
+    token of every analysed text cost more than the rule itself."""
+
+    def __init__(self, doc: object) -> None:
+        self._table = doc.to_array(_ATTRS)  # type: ignore[attr-defined]
+        self._ends = self._table[:, 0] + self._table[:, 1]
+        self._strings = doc.vocab.strings  # type: ignore[attr-defined]
+        self._cache: dict[int, str | None] = {}
+
+    def token_at(self, offset: int) -> int | None:
+        """The token holding ``offset`` (or the first after it, as Presidio's enhancer picks it)."""
+        index = int(numpy.searchsorted(self._ends, offset, side="right"))
+        return index if index < len(self._ends) else None
+
+    def keyword(self, index: int) -> str | None:
+        """The token's lower-cased text if it is a keyword, else None."""
+        if index not in self._cache:
+            _, _, is_stop, is_punct, lower_id = self._table[index]
+            lower = self._strings[int(lower_id)]
+            # The token's flags equal those of its lower-cased lexeme (spaCy computes both from the lower-cased
+            # string). Presidio splits keywords on ":" and looks the whole token up: one with a colon never counts.
+            skip = is_stop or is_punct or lower in _NOT_KEYWORDS or ":" in lower
+            self._cache[index] = None if skip else lower
+        return self._cache[index]
+
+    def collect(self, index: int, count: int, step: int) -> list[str]:
         words: list[str] = []
         remaining = count + 1  # Presidio counts the entity's own token too
         i = index
-        while 0 <= i < len(keywords) and remaining > 0:
-            if keywords[i] is not None:
-                words.append(keywords[i])  # type: ignore[arg-type]
+        while 0 <= i < len(self._ends) and remaining > 0:
+            keyword = self.keyword(i)
+            if keyword is not None:
+                words.append(keyword)
                 remaining -= 1
             i += step
         return words

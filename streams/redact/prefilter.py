@@ -7,7 +7,8 @@ repeats that check):
 
 - *homographs*: common words that are also names or places ("us" → US, "will" → Will, "may" → May, "ty" → Ty)
   are never common;
-- *all capitals*: a word of two or more capital letters is never common ("US", "OK" → Oklahoma, "IN", "CA");
+- *all capitals*: a word of two or more capital letters is never common ("US", "OK" → Oklahoma, "IN", "CA"),
+  but for a few support acronyms the model check clears ("DOB", "SMS", "IPv6");
 - *capitalised mid-sentence*: a common word with a capital initial counts as common only where a sentence
   starts ("Thanks, Hello" goes to the model; "Hello, can you help?" does not).
 
@@ -119,9 +120,22 @@ _CHAT_WORDS = frozenset(
         "what",
     }
 )
+#: Support-chat vocabulary and negated auxiliaries that no dictionary lists ("wasn't", "callback", "whatsapp"),
+#: plus greetings and function words of the other languages customers write in. Model-checked like the rest.
+_SUPPORT_WORDS = frozenset(
+    """
+    wasn't hasn't haven't hadn't aren't weren't couldn't wouldn't shouldn't mustn't needn't ain't paid pm am app
+    e-mail emails whatsapp callback sms text texts phone mobile cell number account card bank delivery delivered
+    address subject web online website login reset charged charge payment invoice receipt tracking shipping
+    returned return dob ip ipv4 ipv6 pin id msisdn url bonjour merci cordialement vous hola buenos por favor
+    hallo freundlichen ist dzień olá aqui ik het een hej
+    """.split()
+)
+#: Acronyms of support chat that the model never reads as a name or place, so their capitals do not count.
+_SAFE_ACRONYMS = frozenset({"dob", "ip", "ipv4", "ipv6", "pin", "id", "sms", "msisdn"})
 #: Common words that are also given names or places: a text holding one always goes to the model.
 NAME_HOMOGRAPHS = frozenset({"us", "will", "may", "ty", "ca"})
-COMMON_WORDS = (frozenset(w.lower() for w in STOP_WORDS) | _CHAT_WORDS) - NAME_HOMOGRAPHS
+COMMON_WORDS = (frozenset(w.lower() for w in STOP_WORDS) | _CHAT_WORDS | _SUPPORT_WORDS) - NAME_HOMOGRAPHS
 _MIN_CAPS_LETTERS = 2
 
 
@@ -133,7 +147,7 @@ def _is_common(word: str, sentence_start: bool, dictionary: Callable[[str], bool
     if lowered.split("'")[0] in NAME_HOMOGRAPHS:
         return False
     letters = [c for c in word if c.isalpha()]
-    if len(letters) >= _MIN_CAPS_LETTERS and all(c.isupper() for c in letters):
+    if len(letters) >= _MIN_CAPS_LETTERS and all(c.isupper() for c in letters) and lowered not in _SAFE_ACRONYMS:
         return False
     # "I", "I'm", "I'll" are capitalised everywhere; other common words only where a sentence starts.
     return word == lowered or lowered.split("'")[0] == "i" or sentence_start

@@ -70,7 +70,7 @@ def build_recognizers(settings: RedactionSettings) -> list[GatedRecognizer]:
     """The recognisers for the allow-listed entities (others are not even built)."""
     lang = settings.language
     gazetteer = None
-    if settings.name_gazetteer and "PERSON" in settings.entities:
+    if settings.name_gazetteer and {"PERSON", "STREET_ADDRESS"} & set(settings.entities):
         from streams.redact.gazetteer import load_gazetteer
 
         gazetteer = load_gazetteer(settings)
@@ -101,7 +101,10 @@ def build_recognizers(settings: RedactionSettings) -> list[GatedRecognizer]:
         GatedRecognizer(IbanShapeRecognizer(language=lang), has_digit),
         GatedRecognizer(IpRecognizer(supported_language=lang), has_digit_or_colon),
         GatedRecognizer(UsBankRecognizer(supported_language=lang), has_digit),
-        GatedRecognizer(StreetAddressRecognizer(language=lang), might_hold_address),
+        GatedRecognizer(
+            StreetAddressRecognizer(language=lang, is_english=gazetteer.is_english if gazetteer else None),
+            might_hold_address,
+        ),
         GatedRecognizer(DateOfBirthRecognizer(language=lang), has_digit),
         GatedRecognizer(
             IntroducedNameRecognizer(
@@ -122,7 +125,7 @@ def build_recognizers(settings: RedactionSettings) -> list[GatedRecognizer]:
             always if gazetteer else has_upper,
         ),
     ]
-    if gazetteer is not None:
+    if gazetteer is not None and "PERSON" in settings.entities:
         known = KnownNameRecognizer(
             gazetteer=gazetteer,
             particles=settings.name_particles,

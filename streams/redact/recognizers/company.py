@@ -19,9 +19,12 @@ _DESIGNATOR = "|".join(regex.escape(d).replace(r"\ ", r"\s+") for d in _FORMS)
 _AFTER = regex.compile(rf"[ \t]*,?[ \t]*(?:{_DESIGNATOR})(?![\p{{L}}\d])")
 _INSIDE = regex.compile(rf"(?<![\p{{L}}\d])(?:{_DESIGNATOR})(?![\p{{L}}\d])\s*$")
 _JAPANESE = regex.compile("|".join(COMPANY_PREFIXES))
+#: Institutions named "<kind> of <place or founder>": "Bank of America", "Bank of the West".
+_INSTITUTION_BEFORE = regex.compile(r"(?<![\p{L}])(?:Bank|BANK)[ \t]+of[ \t]+(?:the[ \t]+)?$")
 
 
 def names_a_company(text: str, start: int, end: int) -> bool:
     """True when ``text[start:end]`` is (part of) a company name."""
     span = text[start:end]
-    return bool(_JAPANESE.search(span) or _INSIDE.search(span) or _AFTER.match(text, end))
+    before = _INSTITUTION_BEFORE.search(text, max(0, start - 16), start)
+    return bool(_JAPANESE.search(span) or _INSIDE.search(span) or _AFTER.match(text, end) or before)

@@ -22,13 +22,17 @@ Street words must be capitalised unless the suffix is no ordinary English word (
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import regex
 from presidio_analyzer import AnalysisExplanation, EntityRecognizer, Pattern, PatternRecognizer, RecognizerResult
 
 from streams.redact.prefilter import COMMON_WORDS
 from streams.redact.recognizers.address_extent import AddressExtent
+from streams.redact.recognizers.cued_street import CuedStreets
 from streams.redact.recognizers.name_words import COMPANY_DESIGNATORS, NOT_NAMES
 from streams.redact.recognizers.street_words import (
+    ADDRESS_CUES,
     CALENDAR_WORDS,
     COMPOUND_ENDINGS,
     COUNTER_WORDS,
@@ -114,6 +118,7 @@ _STRONG, _MEDIUM, _WEAK = 0.6, 0.5, 0.3
 #: Street words this short can be written with a dot that ends no sentence ("Depto. 209", "Edif. 774").
 _ABBREVIATION = 6
 _NOT_EXTENT_PARTICLES = frozenset({"on", "and", "the", "upon", "en", "i", "e", "y"})
+_ARTICLE_BEFORE = regex.compile(r"(?<![\p{L}])The[ \t]+$")
 _LAST_TOKEN = regex.compile(r"[ \t]+([\p{L}']+)[ \t]*$")
 #: Words that end an address, in the languages of our street types ("… grazie", "… merci").
 _TRAILING_COMMON = COMMON_WORDS | frozenset(
@@ -293,7 +298,19 @@ class StreetAddressRecognizer(PatternRecognizer):
         "collection", "collect", "pickup", "pick", "courier", "drop", "c/o",
     ]  # fmt: skip
 
-    def __init__(self, *, language: str = "en") -> None:
+    def __init__(self, *, language: str = "en", is_english: Callable[[str], bool] | None = None) -> None:
+        """``is_english`` (a case-folded word is a dictionary word: the name gazetteer's) switches on street names
+        without a street word after an address cue (``cued_street.py``); without it they are not looked for."""
+        self._cued = None
+        if is_english is not None:
+            ordinary = _TRAILING_COMMON | frozenset(CALENDAR_WORDS) | _COUNTERS | frozenset(NOT_STREET_NAMES)
+            ordinary |= frozenset(w.casefold() for w in NOT_NAMES)
+            self._cued = CuedStreets(
+                cues=ADDRESS_CUES,
+                particles=NAME_PARTICLES,
+                units=UNIT_DESIGNATORS,
+                is_ordinary=lambda word: word in ordinary or is_english(word),
+            )
         self._extent = AddressExtent(
             abbreviations=[w for w in (*UNIT_DESIGNATORS, *PREFIX_TYPES, *SUFFIXES) if len(w) <= _ABBREVIATION],
             particles=[p for p in NAME_PARTICLES if p not in _NOT_EXTENT_PARTICLES],
@@ -317,11 +334,16 @@ class StreetAddressRecognizer(PatternRecognizer):
         if ENTITY not in entities:
             return []
         results = [r for r in self._matches(text) if not self._counted(text, r.start)]
+        if self._cued is not None:
+            results.extend(self._result(s, e, _STRONG, "cued street name") for s, e in self._cued.find(text))
         for r in results:
             r.end = self._trim(text, r.start, r.end)
             if r.score >= _MEDIUM:
                 r.end = self._extent.forward(text, r.end)
                 r.start = self._extent.backward(text, r.start)
+                article = _ARTICLE_BEFORE.search(text, max(0, r.start - 5), r.start)
+                if article and text[r.start : r.start + 1].isupper():
+                    r.start = article.start()  # "The Old Rectory, Mill Lane": the house name's article
         return EntityRecognizer.remove_duplicates([r for r in results if r.end > r.start])
 
     def _matches(self, text: str) -> list[RecognizerResult]:
@@ -340,23 +362,23 @@ class StreetAddressRecognizer(PatternRecognizer):
             for match in compiled.finditer(text, timeout=_REGEX_TIMEOUT_S):
                 if match.end() == match.start() or self.invalidate_result(match.group()):
                     continue
-                explanation = AnalysisExplanation(
-                    recognizer=self.name, original_score=pattern.score, pattern_name=pattern.name
-                )
-                results.append(
-                    RecognizerResult(
-                        entity_type=ENTITY,
-                        start=match.start(),
-                        end=match.end(),
-                        score=pattern.score,
-                        analysis_explanation=explanation,
-                        recognition_metadata={
-                            RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
-                            RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
-                        },
-                    )
-                )
+                results.append(self._result(match.start(), match.end(), pattern.score, pattern.name))
         return results
+
+    def _result(self, start: int, end: int, score: float, pattern_name: str) -> RecognizerResult:
+        return RecognizerResult(
+            entity_type=ENTITY,
+            start=start,
+            end=end,
+            score=score,
+            analysis_explanation=AnalysisExplanation(
+                recognizer=self.name, original_score=score, pattern_name=pattern_name
+            ),
+            recognition_metadata={
+                RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
+                RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
+            },
+        )
 
     @staticmethod
     def _trim(text: str, start: int, end: int) -> int:

@@ -9,6 +9,7 @@ America, Portugal and Brazil, Italy, Poland, the Netherlands and Germany; Indian
 from __future__ import annotations
 
 __all__ = [
+    "ADDRESS_CUES",
     "CALENDAR_WORDS",
     "COUNTER_WORDS",
     "COMPOUND_ENDINGS",
@@ -174,5 +175,24 @@ COUNTER_WORDS: tuple[str, ...] = (
     "module", "table", "figure", "slide", "line", "row", "seat", "gate", "terminal", "platform", "channel",
     "ticket", "order", "case", "ref", "invoice", "account", "pin", "code", "x", "only", "about", "around",
     "over", "under", "than", "approximately", "approx", "some", "all", "these", "those", "last", "next", "first",
+)
+#: Phrases after which a street name without a street word may follow ("address: Kladina 1082", "we're at Meir
+#: 58", "bezorgen op Prinsengracht 263"): contact-center language in the languages of such streets.
+ADDRESS_CUES: tuple[str, ...] = (
+    "address", "addr", "address is", "new address", "delivery address", "billing address", "home address",
+    "deliver to", "delivered to", "deliver it to", "delivery to", "ship to", "ship it to", "shipped to",
+    "send to", "send it to", "sent to", "post it to", "mail it to", "bring it to", "forward to", "redirect to",
+    "live at", "live on", "lives at", "lives on", "living at", "we're at", "we are at", "i'm at", "im at",
+    "i am at", "moved to", "moving to", "now at", "located at", "based at", "stay at", "staying at",
+    "collection from", "collect from", "collect it from", "pick up from", "pickup from", "pick-up from",
+    "pick up at", "pickup at", "pick up address", "pickup address", "return from", "drop off at", "drop it at",
+    "postcode for", "zip for", "c/o",
+    "adresse", "anschrift", "lieferadresse", "liefern an", "lieferung an", "wohne in", "wohne jetzt",
+    "dirección", "direccion", "domicilio", "enviar a", "entregar en", "vivo en", "endereço", "endereco",
+    "entregar na", "entregar no", "moro na", "moro no", "indirizzo", "consegnare a", "abito in", "adres",
+    "bezorgen op", "bezorgen aan", "woon op", "woon aan", "afleveren op", "adresa", "bydlím v", "bydlím na",
+    "doručit na", "adresă", "adressen", "adresse er", "bor på", "bor i", "bor vid", "leveres til", "leverans till",
+    "osoite", "asun", "adresi", "adresim", "mieszkam na", "mieszkam przy", "wysyłka na", "dostawa na",
+    "heimilisfang", "cím", "címem",
 )
 # fmt: on

@@ -25,8 +25,8 @@ def test_booster_matches_presidios_enhancer_on_every_finding() -> None:
         artifacts = NlpArtifacts(
             entities=light.entities,
             tokens=doc,
-            tokens_indices=light.tokens_indices,
-            lemmas=light.lemmas,
+            tokens_indices=[t.idx for t in doc],
+            lemmas=[t.lower_ for t in doc],  # lower-cased tokens in place of lemmas, as the booster reads them
             nlp_engine=analyzer._engine,  # noqa: SLF001 - Presidio's keywords need the engine
             language="en",
             scores=light.scores,

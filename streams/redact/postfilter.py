@@ -1,0 +1,127 @@
+"""Findings that cannot be what they say, dropped after every recogniser has spoken.
+
+Each rule here looks at one finding in its text and removes it only when the text proves it is no personal data
+of that type. They run on all recognisers' findings at once (``FastAnalyzer._finish``), so one rule covers spaCy,
+the gazetteer and the position rules alike:
+
+- **glued names**: a PERSON or LOCATION that starts or ends inside a Latin-script word or number is a piece of a
+  code ("IS" of ``ISe4ec33…``, "CH" of a SID, "GB" of a tracking number). Scripts written without spaces (Han,
+  kana, Hangul, Thai) are exempt: there a name touches the next word.
+- **month + day**: a PERSON that is a month name or abbreviation beside a day number is a date ("before 5 Mar",
+  "on 1 Jan", "Jan 5"), although Jan and Mar are given names too.
+- **brands**: a PERSON directly followed by a commerce noun ("Marks & Spencer voucher", "Mercedes dealer",
+  "the Jordan store"), or by an order noun with a determiner before the name ("your Jordan order"), is a brand
+  or a shop. A name found after an introducer ("my name is …") is always kept, and nouns that follow people too
+  ("the Kumar booking", "Tom Jones order 1234", "account", "case") are not commerce nouns.
+- **units**: a PERSON that is a unit of measure ("100 Mbps") is none.
+- **fragments of a longer number**: a credit card found by Presidio's regex inside a longer dashed or dotted
+  digit chain ("840-6862294-1617607", an order number) is part of that chain, not a card; the whole-run shape
+  recognisers still see the chain as a whole.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import regex
+from presidio_analyzer import RecognizerResult
+
+__all__ = ["COMMERCE_NOUNS", "DETERMINED_COMMERCE_NOUNS", "MONTH_WORDS", "UNITS", "drop_impossible"]
+
+#: Nouns that follow a shop or brand, never a person ("the Ford store", "Mercedes dealer", "Jordan trainers").
+#: Nouns that may follow a person's name ("the Kumar booking", "Tom Jones order 1234") are not here.
+COMMERCE_NOUNS: tuple[str, ...] = (
+    "store", "stores", "shop", "shops", "outlet", "outlets", "showroom", "dealer", "dealers", "dealership",
+    "franchise", "voucher", "vouchers", "coupon", "coupons", "giftcard", "gift card", "gift cards", "loyalty card",
+    "hotel", "hotels", "resort", "app", "website", "webshop", "online shop", "trainers", "sneakers", "shoes",
+    "boots", "jacket", "jeans", "handbag", "perfume", "laptop", "laptops", "catalogue", "catalog", "products",
+    "warranty", "customer service", "customer care", "brand", "logo", "loyalty points", "rewards", "stock",
+)  # fmt: skip
+#: Nouns that make a brand only after a determiner before the name ("your Jordan order", "my Ford car").
+DETERMINED_COMMERCE_NOUNS: tuple[str, ...] = ("order", "orders", "car", "watch", "bag", "delivery", "purchase")
+#: Units written after a number ("100 Mbps"): never a name.
+UNITS: tuple[str, ...] = (
+    "mbps", "gbps", "kbps", "mb", "gb", "tb", "kb", "kwh", "mah", "ghz", "mhz", "hz", "mm", "cm", "km", "kg",
+    "mg", "ml", "lbs", "oz", "psi", "rpm", "fps", "dpi", "mph", "kmh", "kph",
+)  # fmt: skip
+MONTH_WORDS: tuple[str, ...] = (
+    "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november",
+    "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
+)  # fmt: skip
+
+_NAMES = frozenset({"PERSON", "LOCATION"})
+_PERSON = "PERSON"
+_CARD = "CREDIT_CARD"
+_PRESIDIO_CARD = "CreditCardRecognizer"
+_INTRODUCED = "IntroducedNameRecognizer"
+#: A character that continues a word of a spaced script: a Latin/Greek/Cyrillic/... letter, a digit, or ``_``.
+_SPACED_WORD_CHAR = regex.compile(r"[\d_]|(?![\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}\p{Thai}])\p{L}")
+_MONTHS = frozenset(MONTH_WORDS)
+_UNITS = frozenset(UNITS)
+_DAY_BEFORE = regex.compile(r"(?<![\d.,:/-])\d{1,2}(?:st|nd|rd|th)?\.?(?:[ \t]+(?i:of))?[ \t]+$")
+_DAY_AFTER = regex.compile(r"\.?[ \t]+\d{1,2}(?:st|nd|rd|th)?(?![\d:.,/-]\d)(?!\d)")
+_CHAIN_BEFORE = regex.compile(r"\d[-.]$")
+_CHAIN_AFTER = regex.compile(r"[-.]\d")
+
+
+def _alternation(phrases: Iterable[str]) -> str:
+    return "|".join(regex.escape(p).replace(r"\ ", r"[ \t]+") for p in sorted(set(phrases), key=len, reverse=True))
+
+
+#: "Marks & Spencer voucher": the brand's other names between the finding and the noun.
+_PARTNERS = r"(?:[ \t]*(?:&|and)[ \t]+\p{Lu}[\p{L}'’]+)*"
+_COMMERCE_AFTER = regex.compile(rf"{_PARTNERS}[ \t]+(?i:{_alternation(COMMERCE_NOUNS)})(?![\p{{L}}\d])")
+_DETERMINED_AFTER = regex.compile(rf"[ \t]+(?i:{_alternation(DETERMINED_COMMERCE_NOUNS)})(?![\p{{L}}\d])")
+_DETERMINER_BEFORE = regex.compile(r"(?<![\p{L}])(?i:the|your|my|our|their|a|an|this|that)[ \t]+$")
+
+
+def _recognizer(result: RecognizerResult) -> str:
+    return (result.recognition_metadata or {}).get(RecognizerResult.RECOGNIZER_NAME_KEY, "")
+
+
+def _glued(text: str, start: int, end: int) -> bool:
+    before = text[start - 1] if start > 0 else ""
+    after = text[end] if end < len(text) else ""
+    return bool(
+        (before and _SPACED_WORD_CHAR.match(before) and _SPACED_WORD_CHAR.match(text[start]))
+        or (after and _SPACED_WORD_CHAR.match(after) and _SPACED_WORD_CHAR.match(text[end - 1]))
+    )
+
+
+def _dated_month(text: str, start: int, end: int) -> bool:
+    word = text[start:end].strip(" .").casefold()
+    if word not in _MONTHS:
+        return False
+    return bool(_DAY_BEFORE.search(text, max(0, start - 12), start) or _DAY_AFTER.match(text, end))
+
+
+def _brand(text: str, result: RecognizerResult) -> bool:
+    if _recognizer(result) == _INTRODUCED:
+        return False
+    if _COMMERCE_AFTER.match(text, result.end):
+        return True
+    determiner = _DETERMINER_BEFORE.search(text, max(0, result.start - 8), result.start)
+    return bool(determiner and _DETERMINED_AFTER.match(text, result.end))
+
+
+def _chain_fragment(text: str, result: RecognizerResult) -> bool:
+    if _recognizer(result) != _PRESIDIO_CARD:
+        return False
+    before = _CHAIN_BEFORE.search(text, max(0, result.start - 2), result.start)
+    return bool(before or _CHAIN_AFTER.match(text, result.end))
+
+
+def _impossible(text: str, result: RecognizerResult) -> bool:
+    if result.entity_type in _NAMES and _glued(text, result.start, result.end):
+        return True
+    if result.entity_type == _PERSON:
+        if text[result.start : result.end].casefold() in _UNITS:
+            return True
+        if _dated_month(text, result.start, result.end) or _brand(text, result):
+            return True
+    return result.entity_type == _CARD and _chain_fragment(text, result)
+
+
+def drop_impossible(text: str, results: list[RecognizerResult]) -> list[RecognizerResult]:
+    """``results`` without the findings the module doc's rules prove impossible."""
+    return [r for r in results if not _impossible(text, r)]
