@@ -260,7 +260,7 @@ class RedactionSettings(_Section):
         "met", "hier ist", "ich bin", "mein name ist", "je suis", "je m'appelle", "c'est", "me llamo", "soy",
         "mi nombre es", "sono", "mi chiamo", "nazywam się", "jestem", "tu", "meu nome é", "sou", "aqui é",
         "mijn naam is", "ik ben", "jag heter", "jeg hedder", "jmenuji se", "benim adım", "habla", "le habla",
-        "fala", "parla", "spricht",
+        "fala", "parla", "spricht", "أنا", "اسمي",
     )
     #: Acknowledgements an agent puts before a customer's first name; the name must be followed by punctuation
     #: ("Done Kavya, ..."), so "Perfect Timing" is not a name.
@@ -292,7 +292,8 @@ class RedactionSettings(_Section):
     #: Lower-case name particles allowed between two name tokens ("María de la Cruz", "Ludwig van Beethoven").
     name_particles: tuple[str, ...] = (
         "de", "del", "della", "da", "das", "do", "dos", "di", "du", "la", "le", "van", "von", "der", "den", "ter",
-        "bin", "binti", "al", "el", "ibn", "y", "ten", "te", "op", "zu", "af", "av", "dela", "des", "ó", "ní", "ua",
+        "bin", "binti", "bint", "al", "el", "ibn", "ould", "abu", "y", "ten", "te", "op", "zu", "af", "av", "dela",
+        "des", "ó", "ní", "ua",
     )
     #: Capitalised words never read as names (besides spaCy's stop words and the pre-filter's chat words).
     name_exclusions: tuple[str, ...] = (

@@ -36,7 +36,9 @@ __all__ = ["FILES", "MarkupError", "generate", "parse_file", "parse_line"]
 FILES = {
     "dev": Path(__file__).with_name("handwritten_dev.txt"),
     "test": Path(__file__).with_name("handwritten_test.txt"),
-    "blind": Path(__file__).with_name("handwritten_blind.txt"),
+    "blind1": Path(__file__).with_name("handwritten_blind1.txt"),
+    "blind2": Path(__file__).with_name("handwritten_blind2.txt"),
+    "blind3": Path(__file__).with_name("handwritten_blind3.txt"),
 }
 
 _SLICES = re.compile(r"^\{\{SLICES:([^{}|]+)\}\} ")

@@ -129,6 +129,7 @@ class FastAnalyzer:
         self._dictionary = gazetteer.is_english if gazetteer is not None and settings.ner_prefilter_dictionary else None
         self._booster = ContextBooster({g.recognizer.id: g.recognizer.context or [] for g in self._recognizers})
         self._entities = list(settings.entities)
+        self._identifier_words = frozenset(w.casefold() for w in settings.phone_identifier_words)
         self._cache: OrderedDict[bytes, tuple[Finding, ...]] = OrderedDict()
         self.stats = {"texts": 0, "cache_hits": 0, "ner_texts": 0, "chunks": 0}
         meta = self._nlp.meta
@@ -201,7 +202,8 @@ class FastAnalyzer:
         # Only the context booster reads tokens: a text whose recognisers find nothing is never tokenised.
         self._booster.boost(results, doc if doc is not None else self._nlp.make_doc(text))
         kept = [r for r in results if r.score >= self._threshold(r.entity_type)]
-        kept = _drop_phones_inside_validated(EntityRecognizer.remove_duplicates(drop_impossible(text, kept)))
+        kept = drop_impossible(text, kept, self._identifier_words)
+        kept = _drop_phones_inside_validated(EntityRecognizer.remove_duplicates(kept))
         return tuple(
             Finding(
                 r.entity_type,

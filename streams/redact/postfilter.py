@@ -7,12 +7,16 @@ the gazetteer and the position rules alike:
 - **glued names**: a PERSON or LOCATION that starts or ends inside a Latin-script word or number is a piece of a
   code ("IS" of ``ISe4ec33…``, "CH" of a SID, "GB" of a tracking number). Scripts written without spaces (Han,
   kana, Hangul, Thai) are exempt: there a name touches the next word.
-- **month + day**: a PERSON that is a month name or abbreviation beside a day number is a date ("before 5 Mar",
-  "on 1 Jan", "Jan 5"), although Jan and Mar are given names too.
+- **month + day**: a PERSON that is a month name or abbreviation beside a day number or before a year is a date
+  ("before 5 Mar", "on 1 Jan", "Jan 5", "bought Jan 2024"), although Jan and Mar are given names too.
 - **brands**: a PERSON directly followed by a commerce noun ("Marks & Spencer voucher", "Mercedes dealer",
   "the Jordan store"), or by an order noun with a determiner before the name ("your Jordan order"), is a brand
   or a shop. A name found after an introducer ("my name is …") is always kept, and nouns that follow people too
   ("the Kumar booking", "Tom Jones order 1234", "account", "case") are not commerce nouns.
+- **labelled as something else**: an SSN, bank account number or birth date whose nearest keyword is an
+  identifier word ("ticket 219-44-8810", "ref #77382911", "born 12/03/1980 and the order was on 12/03/2025")
+  with no word of its own type nearer ("ssn", "account", "born"), or a dotted quad after a version word
+  ("firmware 2.4.1.8").
 - **units**: a PERSON that is a unit of measure ("100 Mbps") is none.
 - **fragments of a longer number**: a credit card found by Presidio's regex inside a longer dashed or dotted
   digit chain ("840-6862294-1617607", an order number) is part of that chain, not a card; the whole-run shape
@@ -26,7 +30,19 @@ from collections.abc import Iterable
 import regex
 from presidio_analyzer import RecognizerResult
 
-__all__ = ["COMMERCE_NOUNS", "DETERMINED_COMMERCE_NOUNS", "MONTH_WORDS", "UNITS", "drop_impossible"]
+from streams.redact.recognizers.phone import nearest_keyword
+
+__all__ = [
+    "COMMERCE_NOUNS",
+    "DETERMINED_COMMERCE_NOUNS",
+    "MONTH_WORDS",
+    "BANK_WORDS",
+    "BIRTH_WORDS",
+    "SSN_WORDS",
+    "UNITS",
+    "VERSION_WORDS",
+    "drop_impossible",
+]
 
 #: Nouns that follow a shop or brand, never a person ("the Ford store", "Mercedes dealer", "Jordan trainers").
 #: Nouns that may follow a person's name ("the Kumar booking", "Tom Jones order 1234") are not here.
@@ -36,9 +52,12 @@ COMMERCE_NOUNS: tuple[str, ...] = (
     "hotel", "hotels", "resort", "app", "website", "webshop", "online shop", "trainers", "sneakers", "shoes",
     "boots", "jacket", "jeans", "handbag", "perfume", "laptop", "laptops", "catalogue", "catalog", "products",
     "warranty", "customer service", "customer care", "brand", "logo", "loyalty points", "rewards", "stock",
+    "charger", "chargers", "handbags", "dealership", "headphones", "earbuds", "smartwatch", "fridge", "dishwasher",
 )  # fmt: skip
 #: Nouns that make a brand only after a determiner before the name ("your Jordan order", "my Ford car").
-DETERMINED_COMMERCE_NOUNS: tuple[str, ...] = ("order", "orders", "car", "watch", "bag", "delivery", "purchase")
+DETERMINED_COMMERCE_NOUNS: tuple[str, ...] = (
+    "order", "orders", "car", "watch", "bag", "delivery", "purchase", "service", "phone", "laptop", "tv", "card",
+)  # fmt: skip
 #: Units written after a number ("100 Mbps"): never a name.
 UNITS: tuple[str, ...] = (
     "mbps", "gbps", "kbps", "mb", "gb", "tb", "kb", "kwh", "mah", "ghz", "mhz", "hz", "mm", "cm", "km", "kg",
@@ -49,6 +68,17 @@ MONTH_WORDS: tuple[str, ...] = (
     "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
 )  # fmt: skip
 
+#: Words that make a nine-digit group an SSN whatever identifier word stands further back.
+SSN_WORDS = frozenset({"ssn", "social", "security", "ss#", "ssn#", "itin", "tin", "taxpayer"})
+#: Words that make a number a bank account, or a date a birth date, whatever identifier word stands further back.
+BANK_WORDS = frozenset({"account", "acct", "acc", "routing", "bank", "checking", "savings", "aba", "konto"})
+BIRTH_WORDS = frozenset({"born", "birth", "dob", "birthday", "d.o.b", "geboren", "né", "née", "nacido", "nacida"})
+#: Words before a dotted quad that make it a version ("firmware 2.4.1.8"), not an IP address.
+VERSION_WORDS = frozenset(
+    {"version", "ver", "v", "firmware", "fw", "build", "release", "bios", "driver", "ios", "android", "app", "update"}
+)
+_NO_WORDS: frozenset[str] = frozenset()
+_OWN_WORDS = {"US_SSN": SSN_WORDS, "US_BANK_NUMBER": BANK_WORDS, "DATE_OF_BIRTH": BIRTH_WORDS}
 _NAMES = frozenset({"PERSON", "LOCATION"})
 _PERSON = "PERSON"
 _CARD = "CREDIT_CARD"
@@ -59,7 +89,9 @@ _SPACED_WORD_CHAR = regex.compile(r"[\d_]|(?![\p{Han}\p{Hiragana}\p{Katakana}\p{
 _MONTHS = frozenset(MONTH_WORDS)
 _UNITS = frozenset(UNITS)
 _DAY_BEFORE = regex.compile(r"(?<![\d.,:/-])\d{1,2}(?:st|nd|rd|th)?\.?(?:[ \t]+(?i:of))?[ \t]+$")
-_DAY_AFTER = regex.compile(r"\.?[ \t]+\d{1,2}(?:st|nd|rd|th)?(?![\d:.,/-]\d)(?!\d)")
+_DAY_AFTER = regex.compile(
+    r"\.?[ \t]+(?:\d{1,2}(?:st|nd|rd|th)?(?![\d:.,/-]\d)(?!\d)|'?\d{2}(?!\d)|(?:19|20)\d{2}(?!\d))"
+)
 _CHAIN_BEFORE = regex.compile(r"\d[-.]$")
 _CHAIN_AFTER = regex.compile(r"[-.]\d")
 
@@ -111,8 +143,20 @@ def _chain_fragment(text: str, result: RecognizerResult) -> bool:
     return bool(before or _CHAIN_AFTER.match(text, result.end))
 
 
-def _impossible(text: str, result: RecognizerResult) -> bool:
+def _labelled_otherwise(text: str, result: RecognizerResult, identifier_words: frozenset[str]) -> bool:
+    """An SSN-shaped number after "ticket"/"order" with no SSN word nearer, or a dotted quad after "firmware"."""
+    own_words = _OWN_WORDS.get(result.entity_type)
+    if own_words is not None:
+        return nearest_keyword(text, result.start, own_words, identifier_words) == "id"
+    if result.entity_type == "IP_ADDRESS" and ":" not in text[result.start : result.end]:
+        return nearest_keyword(text, result.start, _NO_WORDS, VERSION_WORDS) == "id"
+    return False
+
+
+def _impossible(text: str, result: RecognizerResult, identifier_words: frozenset[str]) -> bool:
     if result.entity_type in _NAMES and _glued(text, result.start, result.end):
+        return True
+    if _labelled_otherwise(text, result, identifier_words):
         return True
     if result.entity_type == _PERSON:
         if text[result.start : result.end].casefold() in _UNITS:
@@ -122,6 +166,9 @@ def _impossible(text: str, result: RecognizerResult) -> bool:
     return result.entity_type == _CARD and _chain_fragment(text, result)
 
 
-def drop_impossible(text: str, results: list[RecognizerResult]) -> list[RecognizerResult]:
-    """``results`` without the findings the module doc's rules prove impossible."""
-    return [r for r in results if not _impossible(text, r)]
+def drop_impossible(
+    text: str, results: list[RecognizerResult], identifier_words: frozenset[str] = _NO_WORDS
+) -> list[RecognizerResult]:
+    """``results`` without the findings the module doc's rules prove impossible; ``identifier_words`` are the
+    configured words that name an identifier ("order", "ticket": ``phone_identifier_words``)."""
+    return [r for r in results if not _impossible(text, r, identifier_words)]

@@ -23,12 +23,16 @@ from presidio_analyzer.predefined_recognizers import (
 )
 
 from cxpulse.settings import RedactionSettings
+from streams.redact.prefilter import COMMON_WORDS
 from streams.redact.recognizers.birth_date import DateOfBirthRecognizer
 from streams.redact.recognizers.card_shape import CardShapeRecognizer
 from streams.redact.recognizers.iban_shape import IbanShapeRecognizer
 from streams.redact.recognizers.introduced_name import IntroducedNameRecognizer, has_upper
 from streams.redact.recognizers.known_name import KnownNameRecognizer
+from streams.redact.recognizers.name_shapes import NameShapeRecognizer
+from streams.redact.recognizers.name_words import NOT_NAMES
 from streams.redact.recognizers.ner import ChatSpacyRecognizer
+from streams.redact.recognizers.obfuscated_email import ObfuscatedEmailRecognizer, might_hold_obfuscated_email
 from streams.redact.recognizers.phone import ChatPhoneRecognizer
 from streams.redact.recognizers.street_address import StreetAddressRecognizer, might_hold_address
 
@@ -92,6 +96,7 @@ def build_recognizers(settings: RedactionSettings) -> list[GatedRecognizer]:
             has_digit,
         ),
         GatedRecognizer(EmailRecognizer(supported_language=lang), has_at),
+        GatedRecognizer(ObfuscatedEmailRecognizer(language=lang), might_hold_obfuscated_email),
         GatedRecognizer(CreditCardRecognizer(supported_language=lang), has_digit),
         GatedRecognizer(
             CardShapeRecognizer(identifier_words=settings.phone_identifier_words, language=lang), has_digit
@@ -135,6 +140,13 @@ def build_recognizers(settings: RedactionSettings) -> list[GatedRecognizer]:
             language=lang,
         )
         candidates.append(GatedRecognizer(known, always))
+        shapes = NameShapeRecognizer(
+            gazetteer=gazetteer,
+            excluded=[*COMMON_WORDS, *NOT_NAMES, *settings.name_exclusions],
+            score=settings.known_name_score,
+            language=lang,
+        )
+        candidates.append(GatedRecognizer(shapes, always))
     if not (settings.name_introducers or settings.name_titles or settings.name_address_words):
         # Empty phrase lists switch the introduced-name recogniser off (it could find nothing).
         candidates = [c for c in candidates if not isinstance(c.recognizer, IntroducedNameRecognizer)]

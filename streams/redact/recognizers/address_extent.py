@@ -33,16 +33,19 @@ _SEPARATOR_AFTER = regex.compile(r"[ \t]*(?:[,;\n]|[ \t]-[ \t]|[ \t]–[ \t])[ \
 _SEPARATOR_BEFORE = regex.compile(r"[ \t\n]*(?:[,;\n]|[ \t]-[ \t]|[ \t]–[ \t])[ \t]*$")
 #: Where a part ends: the next separator or the end of a sentence.
 _PART_END = regex.compile(r"[,;\n]|[ \t][-–][ \t]|[.!?](?=[ \t\n]|$)|$")
-_WORD_BEFORE_DOT = regex.compile(r"[\p{L}]+$")
-_PART_START = regex.compile(r"(?:[,;:\n]|[ \t][-–][ \t]|[.!?][ \t])[ \t]*(?=[^,;:\n]*$)")
+_WORD_BEFORE_DOT = regex.compile(r"[\p{L}\d]+$")
+#: What separates a part from the one before: a separator or a sentence end, with the spaces after it.
+_BOUNDARY = regex.compile(r"(?:[,;:\n]|[ \t][-–][ \t]|[.!?](?=[ \t]))[ \t]*")
 _TOKEN = regex.compile(r"\S+")
-_CAPITALISED = regex.compile(r"^[\"'(]?\p{Lu}[\p{L}\p{M}'’.-]*[.,)]?$")
+_CAPITALISED = regex.compile(r"^[\"'(]?\p{Lu}[\p{L}\p{M}'’./-]*[.,)]?$")
 _CJK = regex.compile(r"^[\p{Han}\p{Hiragana}\p{Katakana}ー々ヶ]+$")
 _CODE = regex.compile(r"^\(?[A-Z]{2,4}\)?\.?$")
 _NUMBERISH = regex.compile(r"^(?=.*\d)[\p{L}\d/ºª°#.-]{1,10}$")
 _LETTER_PREFIXED_CODE = regex.compile(r"^\p{L}{2,}-")
 _LOWER_WORD = regex.compile(r"^\p{Ll}[\p{L}\p{M}'’.-]{0,15}$")
 _DATE = regex.compile(r"^(?:\d{1,2}[/.]\d{1,2}(?:[/.]\d{2,4})?|\d{4}-\d{1,2}-\d{1,2}|\d{1,2}-\d{1,2}-\d{4})$")
+#: Argentina's postcode: a province letter, four digits, three letters ("C1193AAE").
+_ARGENTINE_CPA = regex.compile(r"^[A-Z]\d{4}[A-Z]{3}$")
 _MAX_CODE_LETTERS = 3
 _MAX_MIXED_TOKEN = 4
 
@@ -69,12 +72,18 @@ class AddressExtent:
 
     def _abbreviated(self, text: str, dot: int) -> bool:
         word = _WORD_BEFORE_DOT.search(text, 0, dot)
-        return word is not None and (word.group().casefold() in self._abbreviations or len(word.group()) == 1)
+        if word is None:
+            return False
+        folded = word.group().casefold()
+        # "Depto. 209", "Co. Galway", "2. tv." (a Danish floor): no sentence ends there.
+        return folded in self._abbreviations or len(folded) == 1 or (folded.isdigit() and len(folded) <= 2)
 
     @staticmethod
     def _numberish(token: str) -> bool:
         """A house, unit or postcode number: "1102", "12-2-826", "01310-100", "2º"; with letters only when short
         ("M5V", "2A5", "LA22"), never a code ("FT4271009", "CS-2023") or a date ("8/1", "17.07.2023")."""
+        if _ARGENTINE_CPA.match(token):
+            return True
         if not _NUMBERISH.match(token) or _LETTER_PREFIXED_CODE.match(token) or _DATE.match(token):
             return False
         letters = sum(c.isalpha() for c in token)
@@ -88,8 +97,8 @@ class AddressExtent:
         folded = bare.casefold()
         if self._numberish(bare):
             return "number"
-        if folded in self._particles:
-            return "particle"
+        if folded in self._particles or (bare != token and bare[0].islower() and folded in self._abbreviations):
+            return "particle"  # "de", "van"; "tv." of a Danish floor
         if folded in self._common:
             return None
         if _CODE.match(bare) or _CJK.match(bare) or _CAPITALISED.match(bare):
@@ -115,7 +124,14 @@ class AddressExtent:
         return list(reversed(out)) if from_end else out
 
     def forward(self, text: str, end: int) -> int:
-        """The end of the address whose anchor ends at ``end``."""
+        """The end of the address whose anchor ends at ``end``: the rest of its own part when that is a place and
+        a postcode ("… D: 7 Kadıköy/İstanbul 34728"), then the parts after."""
+        if text[end : end + 1] in (" ", "\t"):
+            stop = min(self._part_end(text, end), end + _MAX_PART_CHARS)
+            tokens = list(_TOKEN.finditer(text, end, stop))
+            kept = self._valid_tokens(tokens, from_end=False)
+            if kept and self._kind(kept[-1].group()) == "number" and len(kept) > 1:
+                end = kept[-1].end()
         for _ in range(MAX_PARTS):
             sep = _SEPARATOR_AFTER.match(text, end)
             if sep is None:
@@ -134,20 +150,41 @@ class AddressExtent:
                 return end
         return end
 
-    def backward(self, text: str, start: int) -> int:
-        """The start of the address whose anchor starts at ``start``."""
+    def _part_start(self, text: str, end: int) -> tuple[int, bool]:
+        """Where the part ending at ``end`` starts (at most ``_MAX_PART_CHARS`` back), and whether a separator or
+        sentence end bounds it there; a dot after an abbreviation ("Co. Galway") bounds nothing."""
+        low = max(0, end - _MAX_PART_CHARS)
+        found = None
+        for match in _BOUNDARY.finditer(text, low, end):
+            if match.group().startswith(".") and self._abbreviated(text, match.start()):
+                continue
+            found = match
+        if found is None:
+            return low, low == 0
+        return found.end(), True
+
+    def backward(self, text: str, start: int, *, within_part: bool = False) -> int:
+        """The start of the address whose anchor starts at ``start``: the parts before it, and with
+        ``within_part`` (an anchor that is a postcode, which follows its city) first the address words before it
+        in its own part ("Ballymore, Co. Galway H91 K7P2": "Co. Galway")."""
+        if within_part and text[start - 1 : start].isspace():
+            part_start, _ = self._part_start(text, start)
+            tokens = list(_TOKEN.finditer(text, part_start, start))
+            kept = self._valid_tokens(tokens, from_end=True)
+            if kept:
+                start = kept[0].start()
+                if len(kept) < len(tokens):
+                    return start
         for _ in range(MAX_PARTS):
             sep = _SEPARATOR_BEFORE.search(text, 0, start)
             if sep is None:
                 return start
-            head = text[max(0, sep.start() - _MAX_PART_CHARS) : sep.start()]
-            begin = _PART_START.search(head)
-            part_start = sep.start() - len(head) + (begin.end() if begin else 0)
+            part_start, bounded = self._part_start(text, sep.start())
             tokens = list(_TOKEN.finditer(text, part_start, sep.start()))
             kept = self._valid_tokens(tokens, from_end=True)
             if not kept:
                 return start
             start = kept[0].start()
-            if len(kept) < len(tokens) or begin is None and part_start > 0:
+            if len(kept) < len(tokens) or not bounded:
                 return start
         return start

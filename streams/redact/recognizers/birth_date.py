@@ -6,9 +6,27 @@ from presidio_analyzer import Pattern, PatternRecognizer
 
 __all__ = ["DateOfBirthRecognizer"]
 
-_MONTHS = (
-    "Jan|January|Feb|February|Mar|March|Apr|April|May|Jun|June|Jul|July|Aug|August|Sep|Sept|September"
-    "|Oct|October|Nov|November|Dec|December"
+#: Month names and abbreviations in the languages of our context words (genitive forms where dates use them).
+_MONTHS = "|".join(
+    sorted(
+        set(
+            """
+            jan january feb february mar march apr april may jun june jul july aug august sep sept september oct
+            october nov november dec december
+            januar jänner februar märz mai juni juli oktober dezember
+            janvier février fevrier mars avril juin juillet août aout septembre octobre novembre décembre
+            enero febrero marzo abril mayo junio julio agosto septiembre setiembre octubre noviembre diciembre
+            gennaio febbraio aprile maggio giugno luglio settembre ottobre dicembre
+            janeiro fevereiro março marco maio junho julho setembro outubro novembro dezembro
+            januari februari maart mei augustus
+            stycznia lutego marca kwietnia maja czerwca lipca sierpnia września października listopada grudnia
+            ocak şubat mart nisan mayıs haziran temmuz ağustos eylül ekim kasım aralık
+            ledna února března dubna května června července srpna září října listopadu prosince
+            """.split()
+        ),
+        key=len,
+        reverse=True,
+    )
 )
 
 
@@ -25,8 +43,8 @@ class DateOfBirthRecognizer(PatternRecognizer):
         ),
         Pattern(
             "written date",
-            rf"\b(?:\d{{1,2}}(?:st|nd|rd|th|\.)?\s+(?:{_MONTHS})\.?,?\s+(?:19|20)\d{{2}}"
-            rf"|(?:{_MONTHS})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+(?:19|20)\d{{2}})\b",
+            rf"\b(?:\d{{1,2}}(?:st|nd|rd|th|\.|º|er)?\s+(?:(?i:de)\s+)?(?i:{_MONTHS})\.?,?\s+(?:(?i:de|del)\s+)?"
+            rf"(?:19|20)\d{{2}}|(?i:{_MONTHS})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+(?:19|20)\d{{2}})\b",
             BASE_SCORE,
         ),
         Pattern("CJK date", r"(?:19|20)\d{2}年\d{1,2}月\d{1,2}日", BASE_SCORE),
@@ -37,7 +55,8 @@ class DateOfBirthRecognizer(PatternRecognizer):
         "born", "birth", "dob", "birthday", "d.o.b", "geburtsdatum", "geboren", "geb", "né", "née", "naissance",
         "nacido", "nacida", "nacimiento", "nato", "nata", "nascita", "nascido", "nascida", "nascimento",
         "urodzony", "urodzona", "urodzenia", "geboortedatum", "födelsedatum", "fødselsdato", "doğum",
-        "narození", "生年月日", "誕生日",
+        "narození", "生年月日", "誕生日", "nací", "nasci", "nacque", "urodziłem", "urodziłam",
+        "narodil", "narodila", "doğdum", "fødd", "född", "syntynyt",
     ]  # fmt: skip
 
     def __init__(self, *, language: str = "en") -> None:

@@ -6,8 +6,8 @@ street-word patterns of ``street_address.py`` cannot see them, and a word + numb
 
 - an *address cue* right before it (``ADDRESS_CUES``: "address:", "deliver to", "we're at", "adresse",
   "bezorgen op", "bydlím v", ...), with at most a filler word between ("is", "now", ":"), or
-- a postcode + place in one of the next two comma- or line-separated parts (", 2000 Antwerpen",
-  "\\n1167 VR Grootebroek"),
+- a postcode + place (or a place + postcode) in one of the next two comma- or line-separated parts
+  (", 2000 Antwerpen", "\\n1167 VR Grootebroek", ", Αθήνα 105 63"),
 
 and the name itself must be no ordinary English word, common chat word, calendar word or brand: "we're at Gate
 4", "moved to Plan 3" and "ship to Amazon 2" stay. A lower-case name counts only when no word of it is English
@@ -36,6 +36,10 @@ _POSTCODE_PLACE = regex.compile(
 )
 _NAME_AFTER = regex.compile(rf"\G[ \t]*(?P<word>{_TOKEN})")
 _NAME_AFTER_CHARS = 64
+#: A place before its postcode, as Greek, Swedish and Czech addresses write it ("Αθήνα 105 63").
+_PLACE_POSTCODE = regex.compile(
+    r"^[ \t]*\p{Lu}[\p{L}\p{M}'’.-]+(?:[ -]\p{Lu}[\p{L}\p{M}'’.-]+)?,?[ \t]+(?:\d{3}[ \t]?\d{2}|\d{4,5})[ \t]*$"
+)
 _PART_SEPARATOR = regex.compile(r"[,;\n]")
 
 
@@ -125,7 +129,7 @@ class CuedStreets:
             if match is None:
                 continue
             following = [text[bounds[j] : ends[j]] for j in range(i + 1, min(i + 3, len(bounds)))]
-            if not any(_POSTCODE_PLACE.match(part) for part in following):
+            if not any(_POSTCODE_PLACE.match(part) or _PLACE_POSTCODE.match(part) for part in following):
                 continue
             span = self._named(text, match.start("name"), match.end("name"), match.end("number"))
             if span is not None:

@@ -6,8 +6,9 @@ starting with 0 or 1, an unassigned area code, a mobile with a digit missing or 
 another country's format. This recogniser therefore works from the *shape* of the text:
 
 - a run of 7-15 digits (``phone_min_digits`` .. ``phone_max_digits``) with the separators people use (spaces,
-  ``-``, ``.``, ``/``, parentheses), optionally led by ``+``, ``00`` or ``(+44)``; a ``whatsapp:`` or
-  ``tel:`` prefix is just punctuation before it;
+  ``-``, ``.``, ``_``, ``/``, parentheses), optionally led by ``+``, ``00`` or ``(+44)``, with an extension
+  after it ("ext. 214", "x305"); a ``whatsapp:`` or ``tel:`` prefix is just punctuation before it; an O typed
+  for a zero or an l for a one counts as the digit;
 - that is not glued to a word or a code (``ORD-48213377``, ``v2.14.3``, ``#48213377``, a SID's hex), nor a price
   (currency sign or decimal part next to it), a calendar date (``25/11/2026``, ``2026-11-25``), a year range
   (``2019-2024``) or a compact timestamp (``20261125143000``);
@@ -37,10 +38,11 @@ STRICTNESS = ("shape", "possible", "valid")
 _SPACE = "[ \u00a0\u202f]"
 #: A separator between two digit groups: one punctuation mark with at most one space on either side, or one or
 #: two spaces. Possessive digit groups (``\d++``) keep the scan linear on long digit strings.
-_SEP = rf"(?:{_SPACE}?[-.\u2010-\u2013/]{{1,2}}{_SPACE}?|{_SPACE}{{1,2}})"
+_SEP = rf"(?:{_SPACE}?[-._\u2010-\u2013/]{{1,2}}{_SPACE}?|{_SPACE}{{1,2}})"
 _PAREN_GROUP = r"\((?:\+|00)?\d{1,5}\)"
-#: A digit group; a letter O after a digit is a zero typed on the wrong key ("07700 9OO 512").
-_GROUP = r"\d[\dOo]*+"
+#: A digit group. Letters typed for digits count as digits: an O for a zero ("07700 9OO 512", "O7700", "604.555.O163")
+#: where no other letter follows it, an l or I between digits for a one ("0806 482 77l3").
+_GROUP = r"(?:\d|[Oo](?=[Oo]*\d))(?:\d|[Oo](?![^\W\d_Oo])|(?<=\d)[lI](?=\d))*+"
 _RUN = re.compile(
     rf"(?:(?:\+|\uff0b){_SPACE}?|\(\+\d{{1,3}}\){_SPACE}?)?"
     rf"(?:{_PAREN_GROUP}{_SEP}?)?{_GROUP}"
@@ -50,7 +52,9 @@ _DIGIT = re.compile(r"\d")
 _TIME_AFTER = re.compile(r"[:h]\d\d")
 _LAST_GROUP = re.compile(rf"{_SEP}?\(?\d+\)?$")
 _GROUPS = re.compile(r"\d+")
-_DIGIT_OR_O = re.compile(r"\d|(?<=[\dOo])[Oo]")
+_DIGIT_OR_O = re.compile(r"[\dOolI]")
+#: An extension after the number belongs to it ("(646) 555-0177 ext. 214", "212-555-0134 x305").
+_EXTENSION = re.compile(r"[ \u00a0]*,?[ \u00a0]*(?:ext\.?|extension|x|#)[ \u00a0]*\d{1,6}(?![\d\w])", re.IGNORECASE)
 _CURRENCY = "$€£¥₹₩₽¢"
 _CURRENCY_CODES = re.compile(r"[ \u00a0]?(?:[$€£¥₹₩₽¢]|(?:usd|eur|gbp|inr|cad|aud|brl|jpy|chf)\b)", re.IGNORECASE)
 #: Characters that, right before the run, make it part of a code or an amount ("ORD-…", "#…", "$…").
@@ -210,7 +214,8 @@ def _candidate(text: str, start: int, run: str, min_digits: int, max_digits: int
     if _is_decimal(stripped) or _is_version(stripped):
         return None
     strong = stripped.startswith(_STRONG_START) or (stripped.startswith("00") and digits >= _MIN_DIGITS_AFTER_00)
-    return PhoneCandidate(start, end, digits, strong)
+    extension = _EXTENSION.match(text, end)
+    return PhoneCandidate(start, extension.end() if extension else end, digits, strong)
 
 
 def nearest_keyword(text: str, start: int, phone_words: frozenset[str], id_words: frozenset[str]) -> str | None:

@@ -68,7 +68,7 @@ _ENDING = _alternation(COMPOUND_ENDINGS)
 _NOT_NAME = rf"(?!(?i:{_alternation(NOT_STREET_NAMES)})(?![\p{{L}}\d]))"
 _COUNTERS = frozenset(COUNTER_WORDS)
 _WORD_BEFORE = regex.compile(r"([\p{L}]+)[ \t]*[#:]?[ \t]*$")
-_GATE = regex.compile(rf"\d|(?<![\p{{L}}])(?i:{_PREFIX_ALONE})(?![\p{{L}}])")
+_GATE = regex.compile(rf"\d|\p{{Hangul}}|(?<![\p{{L}}])(?i:{_PREFIX_ALONE})(?![\p{{L}}])")
 _S = r"[ \t\u00a0]"
 #: A capitalised street word ("Baker", "O'Connell", "Saint-Germain", "St.") or an ordinal ("5th", "42nd").
 _WORD = r"(?:\p{Lu}[\p{L}\p{M}'’.-]*|\d{1,3}(?:st|nd|rd|th|e|er|ª|º)\b)"
@@ -80,12 +80,15 @@ _NAME = rf"(?:(?i:{_PARTICLE}){_S}*)*{_WORDS}"
 #: The same in lower case, as customers type whole messages ("rue michaud", "vial de delia bejarano").
 _LOWER_NAME = rf"(?:(?i:{_PARTICLE}){_S}+)*{_LOWER_WORD}(?:{_S}+(?:(?i:{_PARTICLE}){_S}+)*{_LOWER_WORD}){{0,3}}"
 #: "221B", "12-14", "98/77", "40-20", "3 bis", "12a": the house number and what people attach to it.
-_NUMBER = r"\d{1,6}(?:\p{L}(?![\p{L}\d]))?(?:[-/]\d{1,5}\p{L}?(?![\p{L}\d])){0,2}(?:\s?(?:bis|ter|quater)\b)?"
+_NUMBER = (
+    r"\d{1,6}(?:\p{L}(?![\p{L}\d]))?(?:[-/]\d{1,5}\p{L}?(?![\p{L}\d])){0,2}(?:\s?(?:bis|ter|quater)\b)?"
+    r"(?:-(?:I{1,3}|IV|hs|huis|boven|bg)(?![\p{L}\d]))?"
+)
 _NUMBER_START = r"(?<![\p{L}\d.,/#$€£¥₹@+:-])"
-_UNIT_TAIL = rf"(?:,?{_S}+(?i:{_UNIT})\.?{_S}*#?{_S}*\d{{1,5}}\p{{L}}?(?![\p{{L}}\d])){{0,3}}"
+_UNIT_TAIL = rf"(?:,?{_S}+(?i:{_UNIT})\.?{_S}*#?{_S}*(?:\d{{1,5}}\p{{L}}?|[A-Z])(?![\p{{L}}\d])){{0,3}}"
 #: Mexican addresses give the interior number after the exterior one ("Cerrada Marín 777 406").
 _SECOND_NUMBER = rf"(?:{_S}+\d{{1,5}}(?![\p{{L}}\d]))?"
-_HOUSE_NO_MARK = r"(?:(?i:n[º°o]\.?|nr\.?|no\.?|#)\s*)?"
+_HOUSE_NO_MARK = r"(?:(?i:n[º°o]\.?|nr\.?|no[.:]?|#|д\.|дом)\s*)?"
 _KANJI = r"[\p{Han}\p{Hiragana}\p{Katakana}ー々ヶケ]"
 _STATES = (
     "AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|NJ|NM|NY|NC|ND|OH"
@@ -102,6 +105,8 @@ _POSTCODE_WORDS = (
 )
 _CITY_WORD = r"\p{Lu}[\p{L}\p{M}'’.-]+"
 _CITY = rf"{_CITY_WORD}(?:[ -](?:(?:de|del|la|le|sur|am|an|der|di|do|da|im)[ -])?{_CITY_WORD}){{0,3}}"
+#: A city in title case ("Navi Mumbai"), never a code in capitals ("DS-220419", "TCK-883102").
+_TITLE_CITY = r"\p{Lu}\p{Ll}[\p{L}\p{M}'’.-]*(?:[ -]\p{Lu}\p{Ll}[\p{L}\p{M}'’.-]*){0,2}"
 _LINE_START = r"(?:(?<=^)|(?<=[,\n;(])[ \t]*|(?<=\n))"
 
 #: English words that end like a compound street name ("Offering", "Keypad", "During"): not streets.
@@ -118,6 +123,10 @@ _STRONG, _MEDIUM, _WEAK = 0.6, 0.5, 0.3
 #: Street words this short can be written with a dot that ends no sentence ("Depto. 209", "Edif. 774").
 _ABBREVIATION = 6
 _NOT_EXTENT_PARTICLES = frozenset({"on", "and", "the", "upon", "en", "i", "e", "y"})
+#: Abbreviations inside the place parts of an address ("Co. Galway", "Mt. Eden", "2. tv." Danish floors).
+_PLACE_ABBREVIATIONS = ("co", "mt", "ft", "pt", "tv", "th", "mf", "st", "sta", "sto")
+#: Patterns that find a postcode alone: the city before it in the same part belongs to the address.
+_POSTCODE_ANCHORS = frozenset({"UK or Canadian postcode", "Irish Eircode"})
 _ARTICLE_BEFORE = regex.compile(r"(?<![\p{L}])The[ \t]+$")
 _LAST_TOKEN = regex.compile(r"[ \t]+([\p{L}']+)[ \t]*$")
 #: Words that end an address, in the languages of our street types ("… grazie", "… merci").
@@ -134,6 +143,8 @@ _NEEDS: dict[str, tuple[str, ...]] = {
     "street type + name, no number": ("prefix",),
     "Japanese block address": ("digit", "cjk"),
     "Japanese city or ward": ("cjk",),
+    "Korean road address": ("digit", "hangul"),
+    "Korean city + district": ("hangul",),
     "postcode after its name": ("digit", "postcode word"),
     "number + street type + lower-case name": ("digit", "prefix"),
     "street type + lower-case name + number": ("digit", "prefix"),
@@ -142,11 +153,13 @@ _DIGIT = regex.compile(r"\d")
 _PREFIX_GATE = regex.compile(rf"(?<![\p{{L}}])(?i:{_PREFIX})(?![\p{{L}}])")
 _POSTCODE_WORD_GATE = regex.compile(rf"(?i:{_POSTCODE_WORDS})")
 _CJK_GATE = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}]")
+_HANGUL_GATE = regex.compile(r"\p{Hangul}")
 _REGEX_TIMEOUT_S = 5.0
 
 
 def might_hold_address(text: str) -> bool:
-    """The recogniser's gate: every pattern needs a digit, except a street type that names a street alone."""
+    """The recogniser's gate: every pattern needs a digit, except a street type that names a street alone and a
+    Korean city + district."""
     return _GATE.search(text) is not None
 
 
@@ -199,12 +212,61 @@ class StreetAddressRecognizer(PatternRecognizer):
             rf"Kleine|Oude|Nieuwe|Korte|Lange)\s+{_WORDS}|\p{{Lu}}[\p{{L}}-]+{_S}+(?:Straße|Strasse|Str\.|Weg|Platz|"
             rf"Allee|Ring|Gasse|Damm|Ufer|Chaussee|Markt|Laan|Straat|Gracht|Kade|Plein|Singel|Dijk|Burgwal|Voorburgwal|"
             rf"Achterburgwal|Sokağı|Sokak|Sk\.|Caddesi|Cad\.|Cd\.|Bulvarı|Yolu|Cesta|Třída|Náměstí|Nábřeží|Allé|Vej|Gade|"
-            rf"Gatan|Vägen|Gata|Veien|Gate))\s+{_NUMBER}(?![\p{{L}}\d])",
+            rf"Gatan|Vägen|Gata|Veien|Gate))\s+{_HOUSE_NO_MARK}{_NUMBER}(?![\p{{L}}\d]){_UNIT_TAIL}",
             _STRONG,
         ),
         Pattern(
+            "names + Nordic street type + number",
+            rf"(?<![\p{{L}}\d])\p{{Lu}}[\p{{L}}'’-]+(?:{_S}+\p{{Lu}}[\p{{L}}'’-]+){{0,2}}{_S}+(?:gate|gata|gatan|vei|veien|"
+            rf"vej|vägen|väg|allé|plass|torg|torget|gränd|stræde|plads|tie|katu|kuja){_S}+{_NUMBER}(?![\p{{L}}\d])"
+            rf"{_UNIT_TAIL}",
+            _STRONG,
+        ),
+        Pattern(
+            "Wisconsin/Utah grid number + street + suffix",
+            rf"(?<![\p{{L}}\d])[NSEW]\d{{1,5}}(?:[NSEW]\d{{1,5}})?{_S}+{_WORDS}{_S}+(?i:{_SUFFIX})\b\.?"
+            rf"(?:{_S}+[A-Z]{{1,2}}(?![\p{{L}}\d]))?",
+            _STRONG,
+        ),
+        Pattern(
+            "Colombian street number + plate",
+            rf"(?<![\p{{L}}\d])(?i:calle|carrera|cra\.?|kra\.?|cl\.?|avenida|av\.?|diagonal|dg\.?|transversal|tv\.?)"
+            rf"{_S}+\d{{1,3}}{_S}?[A-Z]?(?:{_S}?bis)?{_S}*(?:#|(?i:no)\.?|N°){_S}*\d{{1,3}}[A-Z]?{_S}*-{_S}*\d{{1,3}}"
+            rf"{_UNIT_TAIL}",
+            _STRONG,
+        ),
+        Pattern(
+            "Indian house number",
+            r"(?<![\p{L}\d])(?i:h\.?\s?no|house\s?no|door\s?no|plot\s?no|flat\s?no|hse\s?no)\.?\s*[:#]?\s*"
+            r"\d{1,5}(?:[-/]\d{1,5}){0,3}(?:/?[A-Z](?![\p{L}\d]))?",
+            _STRONG,
+        ),
+        Pattern(
+            "Philippine block + lot",
+            r"(?<![\p{L}\d])(?i:blk|block)\.?\s*\d{1,4}[A-Z]?,?\s+(?i:lot)\.?\s*\d{1,4}[A-Z]?"
+            r"(?:,?\s+(?i:phase|ph)\.?\s*\d{1,3})?",
+            _STRONG,
+        ),
+        Pattern(
+            "road + No. + number",
+            r"(?<![\p{L}\d])(?i:road|rd|street|st|lane|ln|cross|main)\.?\s+(?i:no)\.?\s*\d{1,4}(?![\p{L}\d])",
+            _MEDIUM,
+        ),
+        Pattern(
+            "Korean road address",
+            r"[\p{Hangul}\d]{1,12}(?:로|길)\s?\d{1,4}(?:-\d{1,4})?(?:번길\s?\d{1,4})?(?:,?\s*\d{1,3}층)?(?:\s*\d{1,4}호)?",
+            _STRONG,
+        ),
+        Pattern(
+            "Korean city + district",
+            r"[\p{Hangul}]{2,6}(?:특별시|광역시|특별자치시|특별자치도|시|도)\s+[\p{Hangul}]{1,6}(?:구|군|시)(?![\p{Hangul}])",
+            _MEDIUM,
+        ),
+        Pattern(
             "Japanese block address",
-            rf"{_KANJI}{{1,16}}?\d{{1,3}}(?:丁目|-)\d{{1,4}}(?:番地?|-)\d{{1,4}}号?|\d{{1,3}}丁目\d{{1,4}}番地?(?:\d{{1,4}}号?)?"
+            rf"{_KANJI}{{1,16}}?\d{{1,3}}(?:丁目|-)\d{{1,4}}(?:番地?|-)\d{{1,4}}号?"
+            rf"(?:[ 　]?{_KANJI}{{1,12}}\d{{1,4}}号室?)?"
+            rf"|\d{{1,3}}丁目\d{{1,4}}番地?(?:\d{{1,4}}号?)?"
             rf"|{_KANJI}{{1,16}}?(?:市|区|町|村|郡){_KANJI}{{0,12}}?\d{{1,3}}丁目(?:\d{{1,4}}番地?(?:\d{{1,4}}号?)?)?",
             _STRONG,
         ),
@@ -237,7 +299,7 @@ class StreetAddressRecognizer(PatternRecognizer):
         ),
         Pattern(
             "city + postcode",
-            rf"{_CITY}(?:(?:,?{_S}+|,)(?:\d{{4,6}}|\d{{3}}-\d{{4}})|-[1-9]\d{{5}})(?![\p{{L}}\d])",
+            rf"{_CITY}(?:(?:,?{_S}+|,)(?:\d{{4,6}}|\d{{3}}-\d{{4}}|\d{{3}} \d{{2}})|-[1-9]\d{{5}})(?![\p{{L}}\d])",
             _WEAK,
         ),
         Pattern("Japanese postcode", r"〒\s?\d{3}-?\d{4}", _STRONG),
@@ -255,7 +317,7 @@ class StreetAddressRecognizer(PatternRecognizer):
         Pattern(
             "Irish Eircode", r"(?<![\p{L}\d])(?:[AC-FHKNPRTV-Y]\d{2}|D6W)\s?[0-9AC-FHKNPRTV-Y]{4}(?![\p{L}\d])", _MEDIUM
         ),
-        Pattern("city + Indian PIN", rf"{_CITY}[ ,-]+[1-9]\d{{5}}(?![\p{{L}}\d])", _MEDIUM),
+        Pattern("city + Indian PIN", rf"{_TITLE_CITY}[ ,-]+[1-9]\d{{5}}(?![\p{{L}}\d])", _MEDIUM),
         Pattern(
             "number + street + compound street word",
             rf"{_NUMBER_START}{_NUMBER},?{_S}+(?:{_WORD}{_S}+){{0,2}}\p{{Lu}}[\p{{L}}\p{{M}}'’.-]*?(?i:{_ENDING})"
@@ -312,7 +374,10 @@ class StreetAddressRecognizer(PatternRecognizer):
                 is_ordinary=lambda word: word in ordinary or is_english(word),
             )
         self._extent = AddressExtent(
-            abbreviations=[w for w in (*UNIT_DESIGNATORS, *PREFIX_TYPES, *SUFFIXES) if len(w) <= _ABBREVIATION],
+            abbreviations=[
+                *(w for w in (*UNIT_DESIGNATORS, *PREFIX_TYPES, *SUFFIXES) if len(w) <= _ABBREVIATION),
+                *_PLACE_ABBREVIATIONS,
+            ],
             particles=[p for p in NAME_PARTICLES if p not in _NOT_EXTENT_PARTICLES],
             common_words=_TRAILING_COMMON | frozenset(CALENDAR_WORDS) | frozenset(NOT_NAMES),
         )
@@ -323,6 +388,9 @@ class StreetAddressRecognizer(PatternRecognizer):
             supported_language=language,
             name="StreetAddressRecognizer",
             global_regex_flags=regex.MULTILINE,
+        )
+        self._unit_before = regex.compile(
+            rf"(?<![\p{{L}}\d])(?i:{_UNIT})\.?[ \t]*[#:]?[ \t]*(?:\d{{1,5}}\p{{L}}?|\p{{Lu}})?,?[ \t]*$"
         )
         self._compiled = [
             (p, regex.compile(p.regex, regex.MULTILINE), _NEEDS.get(p.name, ("digit",))) for p in self.PATTERNS
@@ -340,7 +408,11 @@ class StreetAddressRecognizer(PatternRecognizer):
             r.end = self._trim(text, r.start, r.end)
             if r.score >= _MEDIUM:
                 r.end = self._extent.forward(text, r.end)
-                r.start = self._extent.backward(text, r.start)
+                anchor = r.analysis_explanation.pattern_name if r.analysis_explanation else ""
+                r.start = self._extent.backward(text, r.start, within_part=anchor in _POSTCODE_ANCHORS)
+                unit = self._unit_before.search(text, max(0, r.start - 24), r.start)
+                if unit:
+                    r.start = unit.start()  # "Plot 7, Adeola Odeku Street", "Bât. C, 8 avenue Jean Jaurès"
                 article = _ARTICLE_BEFORE.search(text, max(0, r.start - 5), r.start)
                 if article and text[r.start : r.start + 1].isupper():
                     r.start = article.start()  # "The Old Rectory, Mill Lane": the house name's article
@@ -354,13 +426,16 @@ class StreetAddressRecognizer(PatternRecognizer):
             "prefix": _PREFIX_GATE.search(text) is not None,
             "postcode word": _POSTCODE_WORD_GATE.search(text) is not None,
             "cjk": _CJK_GATE.search(text) is not None,
+            "hangul": _HANGUL_GATE.search(text) is not None,
         }
         results = []
         for pattern, compiled, needs in self._compiled:
             if not all(features[n] for n in needs):
                 continue
             for match in compiled.finditer(text, timeout=_REGEX_TIMEOUT_S):
-                if match.end() == match.start() or self.invalidate_result(match.group()):
+                if match.end() == match.start():
+                    continue
+                if "compound" in pattern.name and self.invalidate_result(match.group()):
                     continue
                 results.append(self._result(match.start(), match.end(), pattern.score, pattern.name))
         return results
@@ -397,5 +472,6 @@ class StreetAddressRecognizer(PatternRecognizer):
         return before is not None and before.group(1).casefold() in _COUNTERS
 
     def invalidate_result(self, pattern_text: str) -> bool:
-        """A compound "street" that is an English word ("Offering 2", "2 Monitoring") is no address."""
+        """A compound "street" that is an English word ("Offering 2", "2 Monitoring") is no address (checked for the
+        compound-street patterns only: "1016 JK Amsterdam" is a postcode and city)."""
         return any(_ENGLISH_LOOKALIKE.search(word) for word in pattern_text.split())

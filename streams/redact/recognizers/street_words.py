@@ -111,6 +111,9 @@ PREFIX_TYPES: tuple[str, ...] = (
     "vial",
     # Czech, Turkish
     "ulice", "náměstí", "nám.", "třída", "tř.", "nábřeží", "sokak", "sokağı", "cadde", "caddesi", "bulvarı",
+    # Russian, Ukrainian (Cyrillic)
+    "ул.", "улица", "вул.", "вулиця", "пр.", "просп.", "проспект", "пер.", "переулок", "ш.", "шоссе", "бул.",
+    "бульвар", "наб.", "набережная", "пл.", "площадь",
 )
 #: Prefix types that are not English words: "rue de Rivoli" or "Calle Mayor" names a street even without a
 #: house number. The others ("via", "place", "route", "am") need the number.
@@ -141,6 +144,10 @@ UNIT_DESIGNATORS: tuple[str, ...] = (
     "apto.", "bloco", "casa", "appartamento", "scala", "interno", "int", "m.", "lok.", "etage", "wohnung",
     "bus", "boîte", "bte", "h.no.", "h.no", "h. no.", "house no.", "house no", "plot", "plot no.", "door no.",
     "flat no.", "no.", "#",
+    "bât.", "bât", "bâtiment", "bat.", "esc.", "escalier", "étage", "app", "app.", "appt", "appt.", "lgh",
+    "lägenhet", "plot", "hse", "hse no.", "hse no", "blk", "block", "bloque", "portal", "escalera", "esc",
+    "daire", "kat", "d:", "dpt", "puerta", "pta", "pta.", "mieszkanie", "m", "lokal", "byt", "whg", "whg.",
+    "д.", "кв.", "корп.", "стр.", "под.", "эт.",
 )
 #: USPS directionals before or after a street name ("1600 N Main St SE").
 DIRECTIONALS: tuple[str, ...] = (

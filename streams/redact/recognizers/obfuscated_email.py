@@ -1,0 +1,82 @@
+"""E-mail addresses written to dodge spam filters: "lucia.ferraro at libero dot it", "tom(at)gmail(dot)com".
+
+Presidio's ``EmailRecognizer`` needs an ``@`` and a dot, so a customer who spells them out leaks the whole
+address. Here the ``@`` may be "at" between spaces or in brackets, and each dot "dot" the same way; at least one of
+them must be spelled out (plain addresses are Presidio's), and the address must end in a top-level-domain-like
+word of two to six letters, so "meet me at the gate" finds nothing. With only "at" spelled out, the dot must be
+spelled too, the "at" bracketed, or the part before it look like an address ("tom99 at gmail.com"), so
+"shopping at amazon.com" stays.
+"""
+
+from __future__ import annotations
+
+import regex
+from presidio_analyzer import AnalysisExplanation, LocalRecognizer, RecognizerResult
+from presidio_analyzer.nlp_engine import NlpArtifacts
+
+__all__ = ["ObfuscatedEmailRecognizer", "might_hold_obfuscated_email"]
+
+ENTITY = "EMAIL_ADDRESS"
+_AT = r"(?:[ \t]*[(\[{<][ \t]*at[ \t]*[)\]}>][ \t]*|[ \t]+at[ \t]+|[ \t]*@[ \t]*)"
+_DOT = r"(?:[ \t]*[(\[{<][ \t]*dot[ \t]*[)\]}>][ \t]*|[ \t]+dot[ \t]+|\.)"
+_SHAPE = regex.compile(
+    rf"(?<![\w.+-])(?i:(?P<local>[\w+-]+(?:{_DOT}[\w+-]+)*)(?P<at>{_AT})[\w-]+(?:{_DOT}[\w-]+)*{_DOT}[a-z]{{2,6}})"
+    r"(?![\w])"
+)
+_SPELLED_DOT = regex.compile(r"(?i:[ \t(\[{<]dot[ \t)\]}>])")
+_BRACKETED_AT = regex.compile(r"[(\[{<]")
+#: A local part that only an address has: a dot, a digit, "_" or "+" ("lucia.ferraro", "tom99").
+_ADDRESS_LIKE_LOCAL = regex.compile(r"[.\d_+]")
+_GATE = regex.compile(r"(?i:\bat\b|\bdot\b)")
+
+
+def might_hold_obfuscated_email(text: str) -> bool:
+    """The recogniser's gate: every match spells out "at" or "dot"."""
+    return _GATE.search(text) is not None
+
+
+class ObfuscatedEmailRecognizer(LocalRecognizer):
+    """EMAIL_ADDRESS for e-mail addresses with the ``@`` or a dot spelled out (module doc)."""
+
+    SCORE = 0.6
+
+    def __init__(self, *, language: str = "en") -> None:
+        super().__init__(
+            supported_entities=[ENTITY], supported_language=language, name="ObfuscatedEmailRecognizer", context=[]
+        )
+
+    def load(self) -> None:
+        """Nothing to load."""
+
+    def analyze(
+        self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
+    ) -> list[RecognizerResult]:
+        if ENTITY not in entities:
+            return []
+        results = []
+        for match in _SHAPE.finditer(text):
+            spelled_at = "@" not in match.group("at")
+            if not (spelled_at or _SPELLED_DOT.search(match.group())):
+                continue  # a plain address: Presidio's
+            if spelled_at and not (
+                _SPELLED_DOT.search(match.group())
+                or _BRACKETED_AT.search(match.group("at"))
+                or _ADDRESS_LIKE_LOCAL.search(match.group("local"))
+            ):
+                continue  # "shopping at amazon.com": a word, "at", a web address
+            results.append(
+                RecognizerResult(
+                    entity_type=ENTITY,
+                    start=match.start(),
+                    end=match.end(),
+                    score=self.SCORE,
+                    analysis_explanation=AnalysisExplanation(
+                        recognizer=self.name, original_score=self.SCORE, textual_explanation="spelled-out e-mail"
+                    ),
+                    recognition_metadata={
+                        RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
+                        RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
+                    },
+                )
+            )
+        return results
