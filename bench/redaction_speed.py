@@ -19,6 +19,7 @@ which other processes on the machine do not change.
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import multiprocessing
 import os
@@ -40,6 +41,7 @@ def _init(settings: RedactionSettings) -> None:
     logging.basicConfig(level=logging.ERROR)
     _analyzer = FastAnalyzer(settings)
     _analyzer.analyze_batch(_WARM_UP)
+    gc.freeze()  # as each pool process of the worker does after loading (streams/redact/pool.py)
 
 
 def _run(texts: list[str], batch: int) -> int:

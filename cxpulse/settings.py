@@ -183,7 +183,7 @@ class RedactionSettings(_Section):
     #: Secret salt for HMAC pseudonyms of customer addresses (stable per tenant, never logged).
     pseudonym_salt: SecretStr = SecretStr("cxpulse-local-development-salt")
     #: Raw records redacted together (one ``nlp.pipe`` call per process: the pool gives each process a slice).
-    batch_size: int = Field(default=128, ge=1)
+    batch_size: int = Field(default=256, ge=1)
     #: Messages that wait longer than this for a batch are redacted anyway.
     batch_window_s: float = Field(default=0.2, gt=0)
     #: Per-entity minimum scores (entities not listed use ``score_threshold``). Context words lift a match by

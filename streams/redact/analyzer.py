@@ -30,6 +30,7 @@ from presidio_analyzer.nlp_engine import NlpArtifacts, NlpEngineProvider
 from cxpulse.errors import CxpulseError
 from cxpulse.settings import RedactionSettings
 from streams.redact.context import ContextBooster
+from streams.redact.fast_patterns import has_plain_pattern_loop, pattern_results
 from streams.redact.postfilter import drop_impossible
 from streams.redact.prefilter import needs_ner
 from streams.redact.recognizers import Gate, GatedRecognizer, build_recognizers
@@ -123,6 +124,9 @@ class FastAnalyzer:
         self._wanted = {
             id(g): [e for e in g.recognizer.supported_entities if e in settings.entities] for g in self._recognizers
         }
+        self._plain_loops = {
+            id(g) for g in self._recognizers if has_plain_pattern_loop(g.recognizer) and self._wanted[id(g)]
+        }
         gazetteer = next(
             (g.recognizer.gazetteer for g in self._recognizers if hasattr(g.recognizer, "gazetteer")), None
         )
@@ -173,7 +177,11 @@ class FastAnalyzer:
             passes = opened.get(g.gate)
             if passes is None:
                 passes = opened[g.gate] = g.gate(text)
-            if passes:
+            if not passes:
+                continue
+            if id(g) in self._plain_loops:
+                results.extend(pattern_results(g.recognizer, text))  # type: ignore[arg-type]
+            else:
                 results.extend(g.recognizer.analyze(text=text, entities=self._wanted[id(g)], nlp_artifacts=None) or [])
         return results
 
@@ -199,8 +207,9 @@ class FastAnalyzer:
                     )
         if not results:
             return ()
-        # Only the context booster reads tokens: a text whose recognisers find nothing is never tokenised.
-        self._booster.boost(results, doc if doc is not None else self._nlp.make_doc(text))
+        # Only the context booster reads tokens, and only for results whose recognisers have context words: a
+        # text without such results is never tokenised.
+        self._booster.boost(results, (lambda: doc) if doc is not None else (lambda: self._nlp.make_doc(text)))
         kept = [r for r in results if r.score >= self._threshold(r.entity_type)]
         kept = drop_impossible(text, kept, self._identifier_words)
         kept = _drop_phones_inside_validated(EntityRecognizer.remove_duplicates(kept))

@@ -17,7 +17,7 @@ Results are changed in place: the analyzer builds them fresh for every text.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy
 from presidio_analyzer import RecognizerResult
@@ -49,10 +49,15 @@ class ContextBooster:
         self._prefix = prefix_count
         self._suffix = suffix_count
 
-    def boost(self, results: list[RecognizerResult], doc: object) -> None:
-        """Lift the scores of ``results`` (found in the text of ``doc``) that have supportive context."""
+    def boost(self, results: list[RecognizerResult], doc: object | Callable[[], object]) -> None:
+        """Lift the scores of ``results`` (found in the text of ``doc``) that have supportive context. ``doc`` may be
+        a function that makes the ``Doc``: it is called only when a result has context words to look for."""
         wanted = [r for r in results if self._context_of(r) is not None]
-        if not wanted or not len(doc):  # type: ignore[arg-type]
+        if not wanted:
+            return
+        if callable(doc):
+            doc = doc()
+        if not len(doc):  # type: ignore[arg-type]
             return
         keywords = _Keywords(doc)
         for result in wanted:

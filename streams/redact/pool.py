@@ -11,6 +11,7 @@ so each process analyses its slice in one ``nlp.pipe`` call.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -27,6 +28,9 @@ def _init(settings: RedactionSettings) -> None:
     from streams.redact.engine import Redactor
 
     _redactor = Redactor(settings)
+    # The model, the gazetteer and the word tables live as long as the process: keep the collector from walking
+    # them again on every collection the analysis's allocations trigger.
+    gc.freeze()
 
 
 def _run(records: list[tuple[bytes | None, bytes]]) -> list:

@@ -128,11 +128,19 @@ _SUPPORT_WORDS = frozenset(
     e-mail emails whatsapp callback sms text texts phone mobile cell number account card bank delivery delivered
     address subject web online website login reset charged charge payment invoice receipt tracking shipping
     returned return dob ip ipv4 ipv6 pin id msisdn url bonjour merci cordialement vous hola buenos por favor
-    hallo freundlichen ist dzień olá aqui ik het een hej
+    hallo freundlichen ist dzień olá aqui ik het een hej ssn iban email otp apps postcode password parcel shipped
+    android ios días dobry buenas danke hier votre buongiorno mijn gracias grazie tack bitte dziękuję grüßen mit
+    proszę
+    adresse adres potete tardes numer correo terug endereço spedite dirección des est pas ich und die ist por
+    con que una uno é o os um com meu minha gli non per sono het een ik wij z na moja votre merci envío ordine
+    encomenda pouvez meine schicken geburtsdatum paguei wysłać número une je nous nicht mein sie para
+    não niet jest mój mes plaît commande livraison pedido entrega bestellung rechnung zamówienie consegna
     """.split()
 )
 #: Acronyms of support chat that the model never reads as a name or place, so their capitals do not count.
-_SAFE_ACRONYMS = frozenset({"dob", "ip", "ipv4", "ipv6", "pin", "id", "sms", "msisdn"})
+_SAFE_ACRONYMS = frozenset(
+    {"dob", "ip", "ipv4", "ipv6", "pin", "id", "sms", "msisdn", "ssn", "iban", "otp", "web", "ios"}
+)
 #: Common words that are also given names or places: a text holding one always goes to the model.
 NAME_HOMOGRAPHS = frozenset({"us", "will", "may", "ty", "ca"})
 COMMON_WORDS = (frozenset(w.lower() for w in STOP_WORDS) | _CHAT_WORDS | _SUPPORT_WORDS) - NAME_HOMOGRAPHS
@@ -147,7 +155,9 @@ def _is_common(word: str, sentence_start: bool, dictionary: Callable[[str], bool
     if lowered.split("'")[0] in NAME_HOMOGRAPHS:
         return False
     letters = [c for c in word if c.isalpha()]
-    if len(letters) >= _MIN_CAPS_LETTERS and all(c.isupper() for c in letters) and lowered not in _SAFE_ACRONYMS:
+    if lowered in _SAFE_ACRONYMS and word.isupper():
+        return True  # in capitals, anywhere: "send the IBAN", "my DOB is"
+    if len(letters) >= _MIN_CAPS_LETTERS and all(c.isupper() for c in letters):
         return False
     # "I", "I'm", "I'll" are capitalised everywhere; other common words only where a sentence starts.
     return word == lowered or lowered.split("'")[0] == "i" or sentence_start

@@ -36,16 +36,32 @@ from streams.redact.recognizers.obfuscated_email import ObfuscatedEmailRecognize
 from streams.redact.recognizers.phone import ChatPhoneRecognizer
 from streams.redact.recognizers.street_address import StreetAddressRecognizer, might_hold_address
 
-__all__ = ["Gate", "GatedRecognizer", "build_recognizers", "has_at", "has_digit", "has_digit_or_colon", "has_upper"]
+__all__ = [
+    "Gate",
+    "GatedRecognizer",
+    "build_recognizers",
+    "has_at",
+    "has_digit",
+    "has_digit_or_colon",
+    "has_upper",
+    "might_hold_iban",
+]
 
 Gate = Callable[[str], bool]
 #: ``\d`` is Unicode-aware like the recognisers' own patterns and python-phonenumbers (which reads any digit).
 _DIGIT = re.compile(r"\d")
+_IBAN_START = re.compile(r"[A-Za-z]{2}[ -]?\d{2}")
 
 
 def has_digit(text: str) -> bool:
     """Card, SSN, bank, IBAN, phone, date and address patterns all contain at least one digit."""
     return _DIGIT.search(text) is not None
+
+
+def might_hold_iban(text: str) -> bool:
+    """Every IBAN opens with a country code and two check digits ("GB29", "de 89", "fr-76"); Presidio's
+    recogniser also compiles its pattern on every call, so most texts should not reach it."""
+    return _IBAN_START.search(text) is not None
 
 
 def has_at(text: str) -> bool:
@@ -102,8 +118,8 @@ def build_recognizers(settings: RedactionSettings) -> list[GatedRecognizer]:
             CardShapeRecognizer(identifier_words=settings.phone_identifier_words, language=lang), has_digit
         ),
         GatedRecognizer(UsSsnRecognizer(supported_language=lang), has_digit),
-        GatedRecognizer(IbanRecognizer(supported_language=lang), has_digit),
-        GatedRecognizer(IbanShapeRecognizer(language=lang), has_digit),
+        GatedRecognizer(IbanRecognizer(supported_language=lang), might_hold_iban),
+        GatedRecognizer(IbanShapeRecognizer(language=lang), might_hold_iban),
         GatedRecognizer(IpRecognizer(supported_language=lang), has_digit_or_colon),
         GatedRecognizer(UsBankRecognizer(supported_language=lang), has_digit),
         GatedRecognizer(

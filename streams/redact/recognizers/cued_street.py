@@ -26,6 +26,7 @@ __all__ = ["CuedStreets"]
 #: One name token: letters of any script with inner apostrophes or hyphens ("Dvůr", "Saint-Léger", "O'Neil").
 _TOKEN = r"\p{L}[\p{L}\p{M}'’-]*"
 #: A house number: "1082", "12a", "44/12", "9-4"; never a time, price or decimal after it.
+_TOKEN_RE = regex.compile(_TOKEN)
 _NUMBER = r"\d{1,5}\p{L}?(?:[/-]\d{1,4}\p{L}?)?(?![\p{L}\d]|[.,:]\d)"
 _FILLER = r"(?:[ \t]*[:#-])?(?:[ \t]+(?i:is|now|still|at|on|in|to|:))?[ \t]*"
 _MAX_NAME_TOKENS = 3
@@ -88,7 +89,7 @@ class CuedStreets:
 
         A name may open with particles or a one-letter preposition ("U Dálnice", "V Ráji", "t schiltjen"); words
         before the street's own words that are ordinary ("We're at" already consumed; "my Kladina"?) end it."""
-        tokens = list(regex.finditer(_TOKEN, text[start:name_end]))
+        tokens = list(_TOKEN_RE.finditer(text[start:name_end]))
         kept: list[regex.Match[str]] = []
         for token in reversed(tokens):
             word = token.group().casefold()

@@ -138,6 +138,15 @@ _TRAILING_COMMON = COMMON_WORDS | frozenset(
 
 #: What a pattern needs in the text before it is worth running (most need a digit; see ``_matches``).
 _NEEDS: dict[str, tuple[str, ...]] = {
+    "number + street + suffix": ("digit", "suffix"),
+    "number + lower-case street + street suffix": ("digit", "suffix"),
+    "unit + street + suffix": ("digit", "suffix"),
+    "Wisconsin/Utah grid number + street + suffix": ("digit", "suffix"),
+    "number + lower-case street + any suffix": ("digit", "suffix"),
+    "lower-case unit + street + suffix": ("digit", "suffix"),
+    "compound street + number": ("digit", "compound"),
+    "lower-case compound street + number": ("digit", "compound"),
+    "number + street + compound street word": ("digit", "compound"),
     "number + street type + name": ("digit", "prefix"),
     "street type + name + number": ("digit", "prefix"),
     "street type + name, no number": ("prefix",),
@@ -150,10 +159,15 @@ _NEEDS: dict[str, tuple[str, ...]] = {
     "street type + lower-case name + number": ("digit", "prefix"),
 }
 _DIGIT = regex.compile(r"\d")
+_FEATURES = ("digit", "prefix", "postcode word", "cjk", "hangul", "suffix", "compound")
 _PREFIX_GATE = regex.compile(rf"(?<![\p{{L}}])(?i:{_PREFIX})(?![\p{{L}}])")
 _POSTCODE_WORD_GATE = regex.compile(rf"(?i:{_POSTCODE_WORDS})")
 _CJK_GATE = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}]")
 _HANGUL_GATE = regex.compile(r"\p{Hangul}")
+#: The first word of every street suffix ("cul-de-sac" whole), as the text's words are split for the look-up.
+_SUFFIX_FIRST_WORDS = frozenset(s.casefold().split()[0].rstrip(".") for s in SUFFIXES)
+_COMPOUND_ENDINGS = tuple(e.casefold().rstrip(".") for e in COMPOUND_ENDINGS)
+_WORD_RUN = regex.compile(r"[\p{L}][\p{L}\p{M}'’.-]*")
 _REGEX_TIMEOUT_S = 5.0
 
 
@@ -392,6 +406,8 @@ class StreetAddressRecognizer(PatternRecognizer):
         self._unit_before = regex.compile(
             rf"(?<![\p{{L}}\d])(?i:{_UNIT})\.?[ \t]*[#:]?[ \t]*(?:\d{{1,5}}\p{{L}}?|\p{{Lu}})?,?[ \t]*$"
         )
+        #: Feature tuple (``_FEATURES`` order) -> the patterns whose needs it meets, built as texts show them.
+        self._applicable: dict[tuple[bool, ...], list[tuple[Pattern, regex.Pattern[str]]]] = {}
         self._compiled = [
             (p, regex.compile(p.regex, regex.MULTILINE), _NEEDS.get(p.name, ("digit",))) for p in self.PATTERNS
         ]
@@ -421,17 +437,26 @@ class StreetAddressRecognizer(PatternRecognizer):
     def _matches(self, text: str) -> list[RecognizerResult]:
         """Every pattern whose preconditions the text meets (``_NEEDS``), like Presidio's pattern loop but without
         its per-pattern timing and explanation strings, which cost more than most of our regexes."""
-        features = {
-            "digit": _DIGIT.search(text) is not None,
-            "prefix": _PREFIX_GATE.search(text) is not None,
-            "postcode word": _POSTCODE_WORD_GATE.search(text) is not None,
-            "cjk": _CJK_GATE.search(text) is not None,
-            "hangul": _HANGUL_GATE.search(text) is not None,
-        }
+        # Set look-ups and suffix tests of the text's words: much cheaper than scanning the street-word and
+        # compound patterns over texts that hold no such word.
+        words = [w.rstrip(".") for w in _WORD_RUN.findall(text.casefold())]
+        features = (
+            _DIGIT.search(text) is not None,
+            _PREFIX_GATE.search(text) is not None,
+            _POSTCODE_WORD_GATE.search(text) is not None,
+            _CJK_GATE.search(text) is not None,
+            _HANGUL_GATE.search(text) is not None,
+            not _SUFFIX_FIRST_WORDS.isdisjoint(words),
+            any(w.endswith(_COMPOUND_ENDINGS) for w in words),
+        )
+        applicable = self._applicable.get(features)
+        if applicable is None:
+            present = {name for name, on in zip(_FEATURES, features, strict=True) if on}
+            applicable = self._applicable[features] = [
+                (p, c) for p, c, needs in self._compiled if present.issuperset(needs)
+            ]
         results = []
-        for pattern, compiled, needs in self._compiled:
-            if not all(features[n] for n in needs):
-                continue
+        for pattern, compiled in applicable:
             for match in compiled.finditer(text, timeout=_REGEX_TIMEOUT_S):
                 if match.end() == match.start():
                     continue
