@@ -208,7 +208,7 @@ class RedactionSettings(_Section):
         "booking", "reservation", "po", "sku", "item", "serial", "model", "part", "transaction", "txn", "shipment",
         "parcel", "consignment", "claim", "receipt", "rma", "version", "build", "release", "firmware", "error",
         "timestamp", "epoch", "unix", "id", "sid", "pnr", "voucher", "coupon", "waybill", "awb", "bestellung",
-        "commande", "pedido", "ordine", "zamówienie", "bestelling",
+        "commande", "pedido", "ordine", "zamówienie", "bestelling", "imei", "meter", "complaint", "policy",
     )
     # fmt: on
     #: Skip spaCy NER for texts made only of common words (rules and measurements: docs/redaction.md).
@@ -260,7 +260,7 @@ class RedactionSettings(_Section):
         "met", "hier ist", "ich bin", "mein name ist", "je suis", "je m'appelle", "c'est", "me llamo", "soy",
         "mi nombre es", "sono", "mi chiamo", "nazywam się", "jestem", "tu", "meu nome é", "sou", "aqui é",
         "mijn naam is", "ik ben", "jag heter", "jeg hedder", "jmenuji se", "benim adım", "habla", "le habla",
-        "fala", "parla", "spricht", "أنا", "اسمي",
+        "fala", "parla", "spricht", "أنا", "اسمي", "tell", "ask", "remind", "im", "cc",
     )
     #: Acknowledgements an agent puts before a customer's first name; the name must be followed by punctuation
     #: ("Done Kavya, ..."), so "Perfect Timing" is not a name.

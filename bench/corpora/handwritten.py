@@ -39,6 +39,8 @@ FILES = {
     "blind1": Path(__file__).with_name("handwritten_blind1.txt"),
     "blind2": Path(__file__).with_name("handwritten_blind2.txt"),
     "blind3": Path(__file__).with_name("handwritten_blind3.txt"),
+    "blind4": Path(__file__).with_name("handwritten_blind4.txt"),
+    "blind5": Path(__file__).with_name("handwritten_blind5.txt"),
 }
 
 _SLICES = re.compile(r"^\{\{SLICES:([^{}|]+)\}\} ")

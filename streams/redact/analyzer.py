@@ -31,9 +31,11 @@ from cxpulse.errors import CxpulseError
 from cxpulse.settings import RedactionSettings
 from streams.redact.context import ContextBooster
 from streams.redact.fast_patterns import has_plain_pattern_loop, pattern_results
+from streams.redact.name_links import NameLinker
 from streams.redact.postfilter import drop_impossible
-from streams.redact.prefilter import needs_ner
+from streams.redact.prefilter import COMMON_WORDS, needs_ner
 from streams.redact.recognizers import Gate, GatedRecognizer, build_recognizers
+from streams.redact.recognizers.name_words import NOT_NAMES
 
 __all__ = ["AnalysisFailure", "FastAnalyzer", "Finding", "chunk_spans", "offline_presidio_environment"]
 
@@ -131,6 +133,15 @@ class FastAnalyzer:
             (g.recognizer.gazetteer for g in self._recognizers if hasattr(g.recognizer, "gazetteer")), None
         )
         self._dictionary = gazetteer.is_english if gazetteer is not None and settings.ner_prefilter_dictionary else None
+        self._linker = (
+            NameLinker(
+                gazetteer=gazetteer,
+                excluded=[*COMMON_WORDS, *NOT_NAMES, *settings.name_exclusions],
+                score=settings.known_name_score,
+            )
+            if gazetteer is not None and "PERSON" in settings.entities
+            else None
+        )
         self._booster = ContextBooster({g.recognizer.id: g.recognizer.context or [] for g in self._recognizers})
         self._entities = list(settings.entities)
         self._identifier_words = frozenset(w.casefold() for w in settings.phone_identifier_words)
@@ -211,6 +222,8 @@ class FastAnalyzer:
         # text without such results is never tokenised.
         self._booster.boost(results, (lambda: doc) if doc is not None else (lambda: self._nlp.make_doc(text)))
         kept = [r for r in results if r.score >= self._threshold(r.entity_type)]
+        if self._linker is not None:
+            kept = self._linker.link(text, kept)
         kept = drop_impossible(text, kept, self._identifier_words)
         kept = _drop_phones_inside_validated(EntityRecognizer.remove_duplicates(kept))
         return tuple(

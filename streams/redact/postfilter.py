@@ -17,7 +17,10 @@ the gazetteer and the position rules alike:
   identifier word ("ticket 219-44-8810", "ref #77382911", "born 12/03/1980 and the order was on 12/03/2025")
   with no word of its own type nearer ("ssn", "account", "born"), or a dotted quad after a version word
   ("firmware 2.4.1.8").
-- **units**: a PERSON that is a unit of measure ("100 Mbps") is none.
+- **units**: a PERSON that is a unit of measure or a currency ("100 Mbps", "Rs. 4,750") is none.
+- **brands named after people**: a PERSON inside a listed brand of two words or more ("Calvin Klein boxers",
+  "ordered from Mr Price") is the brand. Single words ("Chase", "Dell") stay names unless a commerce noun
+  follows: a customer may be called that.
 - **fragments of a longer number**: a credit card found by Presidio's regex inside a longer dashed or dotted
   digit chain ("840-6862294-1617607", an order number) is part of that chain, not a card; the whole-run shape
   recognisers still see the chain as a whole.
@@ -36,6 +39,7 @@ __all__ = [
     "COMMERCE_NOUNS",
     "DETERMINED_COMMERCE_NOUNS",
     "MONTH_WORDS",
+    "PERSON_NAMED_BRANDS",
     "BANK_WORDS",
     "BIRTH_WORDS",
     "SSN_WORDS",
@@ -58,10 +62,29 @@ COMMERCE_NOUNS: tuple[str, ...] = (
 DETERMINED_COMMERCE_NOUNS: tuple[str, ...] = (
     "order", "orders", "car", "watch", "bag", "delivery", "purchase", "service", "phone", "laptop", "tv", "card",
 )  # fmt: skip
-#: Units written after a number ("100 Mbps"): never a name.
+#: Units and currency words written next to a number ("100 Mbps", "Rs. 4,750"): never a name.
 UNITS: tuple[str, ...] = (
     "mbps", "gbps", "kbps", "mb", "gb", "tb", "kb", "kwh", "mah", "ghz", "mhz", "hz", "mm", "cm", "km", "kg",
-    "mg", "ml", "lbs", "oz", "psi", "rpm", "fps", "dpi", "mph", "kmh", "kph",
+    "mg", "ml", "lbs", "oz", "psi", "rpm", "fps", "dpi", "mph", "kmh", "kph", "rs", "rp", "ksh", "kes", "ngn",
+    "ghs", "zar", "aed", "sar", "egp", "inr", "pkr", "php", "idr", "myr", "thb", "vnd", "brl", "mxn", "cop",
+    "ars", "clp", "pen", "usd", "eur", "gbp", "naira", "rupees", "rupiah", "baht", "dirham", "dirhams", "riyal",
+)  # fmt: skip
+#: Brands and shops named after people, written as people write them: a PERSON finding inside one is a brand.
+#: Only phrases of two words or more (one word, "Chase", "Dell", could be anyone: see the commerce nouns).
+PERSON_NAMED_BRANDS: tuple[str, ...] = (
+    "Calvin Klein", "Kate Spade", "Ralph Lauren", "Tommy Hilfiger", "Louis Vuitton", "Hugo Boss", "Ted Baker",
+    "Michael Kors", "Tory Burch", "Vera Wang", "Yves Saint Laurent", "Christian Dior", "Giorgio Armani",
+    "Dolce & Gabbana", "Jimmy Choo", "Paul Smith", "Stella McCartney", "Estée Lauder", "Estee Lauder",
+    "Marks & Spencer", "Marks and Spencer", "John Lewis", "Harvey Norman", "Harvey Nichols", "Jack Wills",
+    "Ben & Jerry's", "Wells Fargo", "Morgan Stanley", "Goldman Sachs", "Charles Schwab", "Merrill Lynch",
+    "Johnson & Johnson", "Procter & Gamble", "Aston Martin", "Alfa Romeo", "Harley-Davidson", "Harley Davidson",
+    "Rolls-Royce", "Rolls Royce", "Mercedes-Benz", "Mercedes Benz", "Johnnie Walker", "Jack Daniel's",
+    "Jim Beam", "Captain Morgan", "Victoria's Secret", "Abercrombie & Fitch", "Barnes & Noble", "Lord & Taylor",
+    "Dr. Martens", "Dr Martens", "Tommy Bahama", "Ashley Furniture", "Michael Hill", "Noel Leeming", "Mr Price",
+    "Pick n Pay", "Trader Joe's", "Papa John's", "Dick's Sporting Goods", "Bed Bath & Beyond", "Sainsbury's",
+    "Tim Hortons", "Dunkin' Donuts", "Ray-Ban", "Ray Ban", "Levi Strauss", "Levi's", "Martha Stewart",
+    "Walt Disney", "Jamie Oliver", "Gordon Ramsay", "Jo Malone", "Bobbi Brown", "Anne Klein", "Marc Jacobs",
+    "Oscar de la Renta", "Carolina Herrera", "Paco Rabanne", "Jean Paul Gaultier", "Kenneth Cole", "Steve Madden",
 )  # fmt: skip
 MONTH_WORDS: tuple[str, ...] = (
     "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november",
@@ -102,6 +125,7 @@ def _alternation(phrases: Iterable[str]) -> str:
 
 #: "Marks & Spencer voucher": the brand's other names between the finding and the noun.
 _PARTNERS = r"(?:[ \t]*(?:&|and)[ \t]+\p{Lu}[\p{L}'’]+)*"
+_BRANDS = regex.compile(rf"(?<![\p{{L}}\d])(?i:{_alternation(PERSON_NAMED_BRANDS)})(?![\p{{L}}\d])")
 _COMMERCE_AFTER = regex.compile(rf"{_PARTNERS}[ \t]+(?i:{_alternation(COMMERCE_NOUNS)})(?![\p{{L}}\d])")
 _DETERMINED_AFTER = regex.compile(rf"[ \t]+(?i:{_alternation(DETERMINED_COMMERCE_NOUNS)})(?![\p{{L}}\d])")
 _DETERMINER_BEFORE = regex.compile(r"(?<![\p{L}])(?i:the|your|my|our|their|a|an|this|that)[ \t]+$")
@@ -162,6 +186,8 @@ def _impossible(text: str, result: RecognizerResult, identifier_words: frozenset
         if text[result.start : result.end].casefold() in _UNITS:
             return True
         if _dated_month(text, result.start, result.end) or _brand(text, result):
+            return True
+        if any(b.start() <= result.start and result.end <= b.end() for b in _BRANDS.finditer(text)):
             return True
     return result.entity_type == _CARD and _chain_fragment(text, result)
 

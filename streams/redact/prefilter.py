@@ -128,13 +128,12 @@ _SUPPORT_WORDS = frozenset(
     e-mail emails whatsapp callback sms text texts phone mobile cell number account card bank delivery delivered
     address subject web online website login reset charged charge payment invoice receipt tracking shipping
     returned return dob ip ipv4 ipv6 pin id msisdn url bonjour merci cordialement vous hola buenos por favor
-    hallo freundlichen ist dzień olá aqui ik het een hej ssn iban email otp apps postcode password parcel shipped
-    android ios días dobry buenas danke hier votre buongiorno mijn gracias grazie tack bitte dziękuję grüßen mit
-    proszę
-    adresse adres potete tardes numer correo terug endereço spedite dirección des est pas ich und die ist por
-    con que una uno é o os um com meu minha gli non per sono het een ik wij z na moja votre merci envío ordine
-    encomenda pouvez meine schicken geburtsdatum paguei wysłać número une je nous nicht mein sie para
-    não niet jest mój mes plaît commande livraison pedido entrega bestellung rechnung zamówienie consegna
+    hallo freundlichen ist dzień olá aqui ik het een hej ssn iban email otp apps postcode password parcel
+    shipped android ios días dobry buenas danke hier votre buongiorno mijn gracias grazie tack bitte dziękuję
+    grüßen mit proszę adresse adres potete tardes numer correo terug endereço spedite dirección est pas ich und
+    die ist por que uno é os um com meu minha gli non sono het een ik wij moja votre merci envío ordine
+    encomenda pouvez meine schicken geburtsdatum paguei wysłać número une je nous nicht mein sie para não niet
+    jest mój mes plaît commande livraison pedido entrega bestellung rechnung zamówienie consegna
     """.split()
 )
 #: Acronyms of support chat that the model never reads as a name or place, so their capitals do not count.

@@ -130,8 +130,9 @@ class AddressExtent:
             stop = min(self._part_end(text, end), end + _MAX_PART_CHARS)
             tokens = list(_TOKEN.finditer(text, end, stop))
             kept = self._valid_tokens(tokens, from_end=False)
-            if kept and self._kind(kept[-1].group()) == "number" and len(kept) > 1:
-                end = kept[-1].end()
+            numbers = [i for i, t in enumerate(kept) if self._kind(t.group()) == "number"]
+            if numbers and numbers[-1] > 0:  # up to the last postcode-like number: "london e8 2nd buzzer …"
+                end = kept[numbers[-1]].end()
         for _ in range(MAX_PARTS):
             sep = _SEPARATOR_AFTER.match(text, end)
             if sep is None:

@@ -47,6 +47,11 @@ class DateOfBirthRecognizer(PatternRecognizer):
             rf"(?:19|20)\d{{2}}|(?i:{_MONTHS})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+(?:19|20)\d{{2}})\b",
             BASE_SCORE,
         ),
+        Pattern(
+            "day-month-year with the month written",
+            rf"\b\d{{1,2}}[-/ ](?i:{_MONTHS})\.?[-/ ](?:19|20)?\d{{2}}\b",
+            BASE_SCORE,
+        ),
         Pattern("CJK date", r"(?:19|20)\d{2}年\d{1,2}月\d{1,2}日", BASE_SCORE),
         Pattern("numeric date, two-digit year", r"\b\d{1,2}[/.-]\d{1,2}[/.-]\d{2}\b", BASE_SCORE),
     ]

@@ -8,6 +8,10 @@
   said it would be fixed", "Jack installed it", "Hunter and I both have accounts"): "Will" cannot be a modal
   before "said", and "Faith restored, it works" has no object.
 - **a spelled-out name**: four or more single letters joined by hyphens ("S-I-O-B-H-A-N").
+- **an initial and a surname**: a capital, a dot and a gazetteer name or a word that is no English word
+  ("R. Raghunathan", "K. Ramesh"), as Indian and many forms write names.
+- **a name in apposition to a relative**: a gazetteer name opening a sentence before "my husband", "my
+  mum", ... ("Justice my husband will sign").
 - **names in scripts without spaces**, by the words that surround them: a Japanese honorific after a family name
   ("佐藤様", "田中さん"), a Chinese self-introduction ("我是王芳", "我叫李伟"), a Korean name before the copula or an
   honorific ("김민준입니다", "박서연 고객님"; the first syllable must be a Korean family name).
@@ -49,6 +53,11 @@ _CLOSING = regex.compile(
 )
 _OBJECT_WORDS = "it|me|us|them|him|her|the|my|our|your|a|an|this|that|to|for|up|out|back|everything"
 _SENTENCE_START = r"(?:^|(?<=[.!?\n])[ \t]*|(?<=[.!?][ \t]))"
+_INITIAL_NAME = regex.compile(r"(?<![\p{L}.])\p{Lu}\.[ \t]?(?P<name>\p{Lu}\p{Ll}{2,}(?:-\p{Lu}\p{Ll}+)?)")
+_RELATIVES = (
+    "husband|wife|son|daughter|mother|father|mum|mom|mam|dad|brother|sister|partner|friend|colleague|boss|manager|"
+    "grandmother|grandfather|grandma|grandpa|aunt|uncle|cousin|niece|nephew|fiancé|fiancée|fiance|fiancee"
+)
 _SPELLED = regex.compile(r"(?<![\w-])(?:[A-Za-z]-){3,}[A-Za-z](?![\w-])")
 _JAPANESE_HONORIFIC = regex.compile(r"(?<![おご\p{Han}])\p{Han}{2,4}(?=様|さん|さま|殿|先生|氏|君|ちゃん)")
 _CHINESE_INTRO = regex.compile(r"(?:我是|我叫|我的名字是|我姓)(?P<name>\p{Han}{2,3})")
@@ -69,6 +78,9 @@ class NameShapeRecognizer(LocalRecognizer):
         # A regular "-ed" form only with an object after it: "Jack installed it", not "Faith restored, it works".
         verb = rf"(?:{'|'.join(PAST_TENSE_VERBS)})\b|\p{{Ll}}{{2,}}ed[ \t]+(?:{_OBJECT_WORDS})\b|and[ \t]+(?:I|me)\b"
         self._subject = regex.compile(rf"{_SENTENCE_START}(?P<name>\p{{Lu}}\p{{Ll}}+)(?=[ \t]+(?:{verb}))")
+        self._apposition = regex.compile(
+            rf"{_SENTENCE_START}(?P<name>\p{{Lu}}\p{{Ll}}+),?[ \t]+(?:is[ \t]+)?my[ \t]+(?:{_RELATIVES})\b"
+        )
         super().__init__(
             supported_entities=[ENTITY], supported_language=language, name="NameShapeRecognizer", context=[]
         )
@@ -89,6 +101,13 @@ class NameShapeRecognizer(LocalRecognizer):
             if self._gazetteer.is_name(match.group("name").casefold()):
                 spans.append((match.start("name"), match.end("name"), "name as the subject of a past-tense verb"))
         spans.extend((m.start(), m.end(), "spelled-out name") for m in _SPELLED.finditer(text))
+        for m in _INITIAL_NAME.finditer(text):
+            word = m.group("name").casefold()
+            if self._gazetteer.is_name(word) or not self._gazetteer.is_english(word):
+                spans.append((m.start(), m.end(), "initial and surname"))
+        for m in self._apposition.finditer(text):
+            if self._gazetteer.is_name(m.group("name").casefold()):
+                spans.append((m.start("name"), m.end("name"), "name in apposition to a relative"))
         if not text.isascii():
             for m in _JAPANESE_HONORIFIC.finditer(text):
                 spans.append((m.start(), m.end(), "family name before a Japanese honorific"))

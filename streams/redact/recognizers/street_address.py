@@ -95,13 +95,18 @@ _STATES = (
     "|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY|PR|GU|VI|AS|MP|AA|AE|AP|NSW|VIC|QLD|TAS|ACT|NT|SA|"
     "ON|QC|BC|AB|MB|SK|NS|NB|NL|PE|YT|NU"
 )
+#: US state and Australian state codes in lower case, minus those that are English words ("in", "or", "me", "hi").
+_LOWER_STATES = (
+    "al|ak|az|ar|ca|ct|dc|fl|ga|ia|il|ks|ky|md|mi|mn|ms|mt|nc|nd|nh|nj|nm|nv|ny|ri|sc|sd|tn|tx|ut|vt|va|wv|wi|wy|"
+    "nsw|vic|qld|tas|act|nt|wa|sa"
+)
 _ZIP = r"(?:\d{4,5}(?:-\d{4})?|[A-Z]\d[A-Z]\s?\d[A-Z]\d)"
 #: Postcodes written before the city, by country: DE/FR/ES/IT/US 5 digits (optionally "DK-", "F-"), NL "1016 GV",
 #: PL "00-950", BR "01310-100", JP "100-0005", SE/CZ "111 36", AT/BE/CH/DK/NO/AU 4 digits.
 _POSTCODE = r"(?:(?:[A-Z]{1,2}-)?\d{4,5}|\d{2}-\d{3}|\d{4}\s?[A-Z]{2}|\d{5}-\d{3}|\d{3}-\d{4}|\d{3}\s\d{2})"
 _POSTCODE_WORDS = (
     "post code|postcode|postal code|zip code|zipcode|zip|plz|postleitzahl|code postal|c\\.p\\.|cp|cap|"
-    "código postal|cep|pin code|pincode|postnummer|kod pocztowy|psč|posta kodu"
+    "código postal|cep|pin code|pincode|pin|postnummer|kod pocztowy|psč|posta kodu"
 )
 _CITY_WORD = r"\p{Lu}[\p{L}\p{M}'’.-]+"
 _CITY = rf"{_CITY_WORD}(?:[ -](?:(?:de|del|la|le|sur|am|an|der|di|do|da|im)[ -])?{_CITY_WORD}){{0,3}}"
@@ -126,7 +131,7 @@ _NOT_EXTENT_PARTICLES = frozenset({"on", "and", "the", "upon", "en", "i", "e", "
 #: Abbreviations inside the place parts of an address ("Co. Galway", "Mt. Eden", "2. tv." Danish floors).
 _PLACE_ABBREVIATIONS = ("co", "mt", "ft", "pt", "tv", "th", "mf", "st", "sta", "sto")
 #: Patterns that find a postcode alone: the city before it in the same part belongs to the address.
-_POSTCODE_ANCHORS = frozenset({"UK or Canadian postcode", "Irish Eircode"})
+_POSTCODE_ANCHORS = frozenset({"UK or Canadian postcode", "Irish Eircode", "lower-case city + state + ZIP"})
 _ARTICLE_BEFORE = regex.compile(r"(?<![\p{L}])The[ \t]+$")
 _LAST_TOKEN = regex.compile(r"[ \t]+([\p{L}']+)[ \t]*$")
 #: Words that end an address, in the languages of our street types ("… grazie", "… merci").
@@ -184,7 +189,7 @@ class StreetAddressRecognizer(PatternRecognizer):
     PATTERNS = [
         Pattern(
             "number + street + suffix",
-            rf"{_NUMBER_START}(?:(?i:{_UNIT})\.?{_S}*\d{{1,5}}\p{{L}}?,?\s+)?{_NUMBER},?{_S}+"
+            rf"{_NUMBER_START}(?:[A-Z]-(?=\d))?(?:(?i:{_UNIT})\.?{_S}*\d{{1,5}}\p{{L}}?,?\s+)?{_NUMBER},?{_S}+"
             rf"(?:(?i:{_DIRECTION}){_S}+)?{_WORDS}{_S}+(?i:{_SUFFIX})\b\.?(?:{_S}+(?i:{_DIRECTION})\b)?{_UNIT_TAIL}",
             _STRONG,
         ),
@@ -256,6 +261,38 @@ class StreetAddressRecognizer(PatternRecognizer):
             _STRONG,
         ),
         Pattern(
+            "post office box",
+            r"(?<![\p{L}\d])(?i:p\.?[ \t]?o\.?[ \t]*box|post[ \t]+office[ \t]+box|postfach|apartado(?:[ \t]+postal)?|"
+            r"caixa[ \t]+postal|casilla|boîte[ \t]+postale|private[ \t]+bag|p\.?m\.?b\.?)"
+            r"[ \t]*\.?[ \t]*[#:]?[ \t]*\d{1,6}(?![\p{L}\d])",
+            _STRONG,
+        ),
+        Pattern(
+            "rural route or military box",
+            r"(?<![\p{L}\d])(?i:rural[ \t]+route|r\.?[ \t]?r\.?|hc|highway[ \t]+contract|star[ \t]+route|psc|cmr|unit)"
+            r"[ \t]*#?[ \t]*\d{1,5},?[ \t]*(?i:box)[ \t]*#?[ \t]*\d{1,5}(?![\p{L}\d])"
+            r"|(?<![\p{L}\d])(?:APO|FPO|DPO)[ \t]+(?:AA|AE|AP)[ \t]+\d{5}(?![\p{L}\d])",
+            _STRONG,
+        ),
+        Pattern(
+            "house + street numbers",
+            r"(?<![\p{L}\d])(?i:house|h)[ \t]*#?[ \t]*\d{1,4}[A-Z]?,?[ \t]+(?i:street|st|road|rd|lane|gali)"
+            r"[ \t]*#?[ \t]*\d{1,4}(?![\p{L}\d])",
+            _STRONG,
+        ),
+        Pattern(
+            "lower-case city + state + ZIP",
+            rf"(?<![\p{{L}}\d])(?:[a-z][a-z'-]+[ \t]+){{1,3}}(?:{_LOWER_STATES}),?[ \t]+"
+            rf"(?:\d{{5}}(?:-\d{{4}})?|(?<=(?:nsw|vic|qld|tas|act|nt|wa|sa),?[ \t]+)\d{{4}})(?![\p{{L}}\d])",
+            _STRONG,
+        ),
+        Pattern(
+            "Singapore postcode",
+            r"(?<![\p{L}\d])(?:[Ss]\(?\d{6}\)?|(?i:singapore)[ \t]+\d{6})(?![\p{L}\d])",
+            _WEAK,
+        ),
+        Pattern("Ghana digital address", r"(?<![\p{L}\d])[A-Z]{2}-\d{3,4}-\d{4}(?![\p{L}\d])", _WEAK),
+        Pattern(
             "Philippine block + lot",
             r"(?<![\p{L}\d])(?i:blk|block)\.?\s*\d{1,4}[A-Z]?,?\s+(?i:lot)\.?\s*\d{1,4}[A-Z]?"
             r"(?:,?\s+(?i:phase|ph)\.?\s*\d{1,3})?",
@@ -263,7 +300,8 @@ class StreetAddressRecognizer(PatternRecognizer):
         ),
         Pattern(
             "road + No. + number",
-            r"(?<![\p{L}\d])(?i:road|rd|street|st|lane|ln|cross|main)\.?\s+(?i:no)\.?\s*\d{1,4}(?![\p{L}\d])",
+            r"(?<![\p{L}\d])(?:\p{Lu}\p{Ll}+\s+){0,2}(?i:road|rd|street|st|lane|ln|cross|main)\.?\s+(?i:no)\.?\s*"
+            r"\d{1,4}(?![\p{L}\d])",
             _MEDIUM,
         ),
         Pattern(
@@ -404,7 +442,7 @@ class StreetAddressRecognizer(PatternRecognizer):
             global_regex_flags=regex.MULTILINE,
         )
         self._unit_before = regex.compile(
-            rf"(?<![\p{{L}}\d])(?i:{_UNIT})\.?[ \t]*[#:]?[ \t]*(?:\d{{1,5}}\p{{L}}?|\p{{Lu}})?,?[ \t]*$"
+            rf"(?:(?<![\p{{L}}\d])(?i:{_UNIT})\.?[ \t]*[#:]?[ \t]*(?:\d{{1,5}}\p{{L}}?|\p{{Lu}})?,?[ \t]*)+$"
         )
         #: Feature tuple (``_FEATURES`` order) -> the patterns whose needs it meets, built as texts show them.
         self._applicable: dict[tuple[bool, ...], list[tuple[Pattern, regex.Pattern[str]]]] = {}

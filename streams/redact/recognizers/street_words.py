@@ -111,6 +111,10 @@ PREFIX_TYPES: tuple[str, ...] = (
     "vial",
     # Czech, Turkish
     "ulice", "náměstí", "nám.", "třída", "tř.", "nábřeží", "sokak", "sokağı", "cadde", "caddesi", "bulvarı",
+    # Welsh, Irish
+    "heol", "ffordd", "stryd", "lôn", "bóthar", "sráid",
+    # Philippines: subdivisions of a barangay
+    "purok", "sitio", "brgy", "brgy.", "barangay", "bgy", "bgy.",
     # Russian, Ukrainian (Cyrillic)
     "ул.", "улица", "вул.", "вулиця", "пр.", "просп.", "проспект", "пер.", "переулок", "ш.", "шоссе", "бул.",
     "бульвар", "наб.", "набережная", "пл.", "площадь",
@@ -124,6 +128,7 @@ PREFIX_TYPES_WITHOUT_NUMBER: tuple[str, ...] = (
     "osiedle", "largo", "cour", "venelle", "ulice", "náměstí", "sokağı", "caddesi",
     "estrada", "rodovia", "calzada", "andador", "privada", "cerrada",
     "peatonal", "circuito", "retorno", "callejón", "chácara", "loteamento", "passarela", "quai", "prom.",
+    "purok", "sitio", "brgy", "brgy.", "barangay", "bgy", "bgy.",
 )
 #: One-word endings of compound street names ("Hauptstraße 5", "Keizersgracht 123", "Yassindreef 513").
 COMPOUND_ENDINGS: tuple[str, ...] = (
@@ -147,7 +152,7 @@ UNIT_DESIGNATORS: tuple[str, ...] = (
     "bât.", "bât", "bâtiment", "bat.", "esc.", "escalier", "étage", "app", "app.", "appt", "appt.", "lgh",
     "lägenhet", "plot", "hse", "hse no.", "hse no", "blk", "block", "bloque", "portal", "escalera", "esc",
     "daire", "kat", "d:", "dpt", "puerta", "pta", "pta.", "mieszkanie", "m", "lokal", "byt", "whg", "whg.",
-    "д.", "кв.", "корп.", "стр.", "под.", "эт.",
+    "д.", "кв.", "корп.", "стр.", "под.", "эт.", "tower", "twr", "wing",
 )
 #: USPS directionals before or after a street name ("1600 N Main St SE").
 DIRECTIONALS: tuple[str, ...] = (
