@@ -209,6 +209,10 @@ class RedactionSettings(_Section):
         "parcel", "consignment", "claim", "receipt", "rma", "version", "build", "release", "firmware", "error",
         "timestamp", "epoch", "unix", "id", "sid", "pnr", "voucher", "coupon", "waybill", "awb", "bestellung",
         "commande", "pedido", "ordine", "zamówienie", "bestelling", "imei", "meter", "complaint", "policy",
+        "kundennummer", "kundennr", "klantnummer", "cliente", "client", "demande", "fattura",
+        "factura", "faktura", "fakturaen", "rechnung", "objednávka", "auftrag", "réf", "référence", "referencia",
+        "riferimento", "art", "artikelnummer", "gutschein", "kid", "dossier", "encomenda",
+        "rendelés", "注文番号", "予約番号", "주문번호", "siparis", "sipariş", "zamówienia",
     )
     # fmt: on
     #: Skip spaCy NER for texts made only of common words (rules and measurements: docs/redaction.md).
@@ -260,7 +264,9 @@ class RedactionSettings(_Section):
         "met", "hier ist", "ich bin", "mein name ist", "je suis", "je m'appelle", "c'est", "me llamo", "soy",
         "mi nombre es", "sono", "mi chiamo", "nazywam się", "jestem", "tu", "meu nome é", "sou", "aqui é",
         "mijn naam is", "ik ben", "jag heter", "jeg hedder", "jmenuji se", "benim adım", "habla", "le habla",
-        "fala", "parla", "spricht", "أنا", "اسمي", "tell", "ask", "remind", "im", "cc",
+        "fala", "parla", "spricht", "أنا", "اسمي", "tell", "ask", "remind", "im", "cc", "chamo-me", "me chamo",
+        "tên là", "tên tôi là", "tôi là", "em là", "mình là", "minh la", "toi la", "ten la", "nama saya",
+        "ako si", "ang pangalan ko ay", "mam na imię", "zovem se",
     )
     #: Acknowledgements an agent puts before a customer's first name; the name must be followed by punctuation
     #: ("Done Kavya, ..."), so "Perfect Timing" is not a name.

@@ -137,6 +137,7 @@ class FastAnalyzer:
             NameLinker(
                 gazetteer=gazetteer,
                 excluded=[*COMMON_WORDS, *NOT_NAMES, *settings.name_exclusions],
+                particles=settings.name_particles,
                 score=settings.known_name_score,
             )
             if gazetteer is not None and "PERSON" in settings.entities

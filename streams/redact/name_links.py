@@ -1,9 +1,12 @@
-"""Names joined to a name already found: "Arjun and Meera Mehta", "Precious and Blessing", "Tom & Grace Ito".
+"""Names joined to a name already found: "Arjun and Meera Mehta", "Precious and Blessing", "João Pedro dos Santos".
 
 A first name listed with a found name is a person too, even when alone it would be too weak to count (an
 ambiguous gazetteer name such as "Precious", or a lower-case one). This runs after every recogniser, on the
-findings that passed their thresholds, and adds PERSON for a gazetteer name directly before or after a PERSON
-finding with "and", "&" or "or" between them.
+findings that passed their thresholds, and
+
+- adds PERSON for a gazetteer name directly before or after a PERSON finding with "and", "&" or "or" between;
+- joins two PERSON findings that only name particles separate ("João Pedro" + "dos" + "Santos Carvalho",
+  "marieke" + "van 't" + "hof"), so the particle does not survive between two redacted halves.
 """
 
 from __future__ import annotations
@@ -30,10 +33,14 @@ _NAME_LINKER = "NameLinker"
 class NameLinker:
     """Adds the names linked to PERSON findings (module doc)."""
 
-    def __init__(self, *, gazetteer: NameGazetteer, excluded: Iterable[str], score: float) -> None:
+    def __init__(
+        self, *, gazetteer: NameGazetteer, excluded: Iterable[str], particles: Iterable[str], score: float
+    ) -> None:
         self._gazetteer = gazetteer
         self._excluded = frozenset(w.casefold() for w in excluded)
         self._score = score
+        words = "|".join(regex.escape(p) for p in sorted({p.casefold() for p in particles}, key=len, reverse=True))
+        self._particles_only = regex.compile(rf"[ \t]+(?:(?:{words}|'t|d'|l')[ \t]+)+", regex.IGNORECASE)
 
     def link(self, text: str, results: list[RecognizerResult]) -> list[RecognizerResult]:
         people = [r for r in results if r.entity_type == _PERSON]
@@ -45,6 +52,11 @@ class NameLinker:
             after = _AFTER.match(text, person.end)
             if after and self._is_name(after.group("name")):
                 added.append(self._result(after.start("name"), after.end("name")))
+        ordered = sorted(people, key=lambda r: r.start)
+        for left, right in zip(ordered, ordered[1:], strict=False):
+            gap = self._particles_only.fullmatch(text, left.end, right.start) if left.end < right.start else None
+            if gap:
+                added.append(self._result(left.start, right.end))
         covered = [(r.start, r.end) for r in people]
         return results + [a for a in added if not any(s <= a.start and a.end <= e for s, e in covered)]
 

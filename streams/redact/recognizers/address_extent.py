@@ -47,6 +47,8 @@ _DATE = regex.compile(r"^(?:\d{1,2}[/.]\d{1,2}(?:[/.]\d{2,4})?|\d{4}-\d{1,2}-\d{
 #: Argentina's postcode: a province letter, four digits, three letters ("C1193AAE").
 _ARGENTINE_CPA = regex.compile(r"^[A-Z]\d{4}[A-Z]{3}$")
 _MAX_CODE_LETTERS = 3
+#: Words of a place name after a postcode in the anchor's own part ("8000 aarhus c", "2514 ed den haag").
+_PLACE_WORDS_AFTER_POSTCODE = 3
 _MAX_MIXED_TOKEN = 4
 
 
@@ -130,9 +132,15 @@ class AddressExtent:
             stop = min(self._part_end(text, end), end + _MAX_PART_CHARS)
             tokens = list(_TOKEN.finditer(text, end, stop))
             kept = self._valid_tokens(tokens, from_end=False)
-            numbers = [i for i, t in enumerate(kept) if self._kind(t.group()) == "number"]
-            if numbers and numbers[-1] > 0:  # up to the last postcode-like number: "london e8 2nd buzzer …"
-                end = kept[numbers[-1]].end()
+            kinds = [self._kind(t.group()) for t in kept]
+            numbers = [i for i, kind in enumerate(kinds) if kind == "number"]
+            if numbers and numbers[-1] > 0:
+                # Up to the last postcode-like number and the place words right after it: "… 1 tv 8000 aarhus c",
+                # "london e8 2nd" (then "buzzer …" is left).
+                last = numbers[-1]
+                while last + 1 < len(kept) and last + 1 - numbers[-1] <= _PLACE_WORDS_AFTER_POSTCODE:
+                    last += 1
+                end = kept[last].end()
         for _ in range(MAX_PARTS):
             sep = _SEPARATOR_AFTER.match(text, end)
             if sep is None:

@@ -53,6 +53,7 @@ class DateOfBirthRecognizer(PatternRecognizer):
             BASE_SCORE,
         ),
         Pattern("CJK date", r"(?:19|20)\d{2}年\d{1,2}月\d{1,2}日", BASE_SCORE),
+        Pattern("numeric date with spaces", r"\b\d{1,2}\.[ ]\d{1,2}\.[ ](?:19|20)\d{2}\b", BASE_SCORE),
         Pattern("numeric date, two-digit year", r"\b\d{1,2}[/.-]\d{1,2}[/.-]\d{2}\b", BASE_SCORE),
     ]
     #: Context words in the languages customers write in ("Geburtsdatum", "né le", "fecha de nacimiento").

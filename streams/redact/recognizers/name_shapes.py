@@ -13,7 +13,8 @@
 - **a name in apposition to a relative**: a gazetteer name opening a sentence before "my husband", "my
   mum", ... ("Justice my husband will sign").
 - **names in scripts without spaces**, by the words that surround them: a Japanese honorific after a family name
-  ("佐藤様", "田中さん"), a Chinese self-introduction ("我是王芳", "我叫李伟"), a Korean name before the copula or an
+  ("佐藤様", "森様", "田中さん") or a self-introduction ("佐藤健太と申します", "担当の中村です"),
+  a Chinese self-introduction ("我是王芳", "我叫李伟"), a Korean name before the copula or an
   honorific ("김민준입니다", "박서연 고객님"; the first syllable must be a Korean family name).
 """
 
@@ -59,7 +60,14 @@ _RELATIVES = (
     "grandmother|grandfather|grandma|grandpa|aunt|uncle|cousin|niece|nephew|fiancé|fiancée|fiance|fiancee"
 )
 _SPELLED = regex.compile(r"(?<![\w-])(?:[A-Za-z]-){3,}[A-Za-z](?![\w-])")
-_JAPANESE_HONORIFIC = regex.compile(r"(?<![おご\p{Han}])\p{Han}{2,4}(?=様|さん|さま|殿|先生|氏|君|ちゃん)")
+#: Words before 様/さん that are no family name: everyone, customer, wife, king, god, you (rude).
+_NOT_FAMILY_NAMES = frozenset({"皆", "客", "奥", "王", "神", "貴", "旦那", "皆々", "各位"})
+_JAPANESE_HONORIFIC = regex.compile(r"(?<![おご\p{Han}])\p{Han}{1,4}(?=様|さん|さま|殿|先生|氏|君|ちゃん)")
+#: "佐藤健太と申します" (my name is …), "担当の中村です" (… in charge of your case).
+_JAPANESE_INTRO = regex.compile(
+    r"(?:(?<![\p{Han}\p{Katakana}])(?P<before>[\p{Han}\p{Katakana}ー]{2,8})(?=と申します|と申す|と言います|といいます)"
+    r"|担当の(?P<after>\p{Han}{1,4}))"
+)
 _CHINESE_INTRO = regex.compile(r"(?:我是|我叫|我的名字是|我姓)(?P<name>\p{Han}{2,3})")
 _KOREAN = regex.compile(
     rf"(?<!\p{{Hangul}})[{KOREAN_FAMILY_NAMES}]\p{{Hangul}}{{2}}(?=[ \t]*(?:입니다|이에요|예요|씨|님|고객님|이라고))"
@@ -110,7 +118,11 @@ class NameShapeRecognizer(LocalRecognizer):
                 spans.append((m.start("name"), m.end("name"), "name in apposition to a relative"))
         if not text.isascii():
             for m in _JAPANESE_HONORIFIC.finditer(text):
-                spans.append((m.start(), m.end(), "family name before a Japanese honorific"))
+                if m.group() not in _NOT_FAMILY_NAMES:
+                    spans.append((m.start(), m.end(), "family name before a Japanese honorific"))
+            for m in _JAPANESE_INTRO.finditer(text):
+                group = "before" if m.group("before") else "after"
+                spans.append((m.start(group), m.end(group), "name in a Japanese self-introduction"))
             for m in _CHINESE_INTRO.finditer(text):
                 spans.append((m.start("name"), m.end("name"), "name after a Chinese self-introduction"))
             for m in _KOREAN.finditer(text):

@@ -85,7 +85,10 @@ _NUMBER = (
     r"(?:-(?:I{1,3}|IV|hs|huis|boven|bg)(?![\p{L}\d]))?"
 )
 _NUMBER_START = r"(?<![\p{L}\d.,/#$€£¥₹@+:-])"
-_UNIT_TAIL = rf"(?:,?{_S}+(?i:{_UNIT})\.?{_S}*#?{_S}*(?:\d{{1,5}}\p{{L}}?|[A-Z])(?![\p{{L}}\d])){{0,3}}"
+_UNIT_TAIL = (
+    rf"(?:(?:,|{_S}-)?{_S}+(?i:{_UNIT})\.?{_S}*[#:]?{_S}*(?:\d{{1,5}}\p{{L}}?(?:/\d{{1,4}})?|[A-Z])(?![\p{{L}}\d]))"
+    r"{0,5}"
+)
 #: Mexican addresses give the interior number after the exterior one ("Cerrada Marín 777 406").
 _SECOND_NUMBER = rf"(?:{_S}+\d{{1,5}}(?![\p{{L}}\d]))?"
 _HOUSE_NO_MARK = r"(?:(?i:n[º°o]\.?|nr\.?|no[.:]?|#|д\.|дом)\s*)?"
@@ -306,7 +309,14 @@ class StreetAddressRecognizer(PatternRecognizer):
         ),
         Pattern(
             "Korean road address",
-            r"[\p{Hangul}\d]{1,12}(?:로|길)\s?\d{1,4}(?:-\d{1,4})?(?:번길\s?\d{1,4})?(?:,?\s*\d{1,3}층)?(?:\s*\d{1,4}호)?",
+            r"[\p{Hangul}\d]{1,12}(?:로|길)\s?\d{1,4}(?:-\d{1,4})?(?:번길\s?\d{1,4})?(?:,?\s*\d{1,4}동)?(?:,?\s*\d{1,3}층)?"
+            r"(?:\s*\d{1,4}호)?",
+            _STRONG,
+        ),
+        Pattern(
+            "romanised Korean road address",
+            r"(?<![\p{L}\d])(?:\d{1,4}[ \t]+)?\p{Lu}\p{Ll}+-(?:daero|ro|gil)(?:[ \t]+\d{1,3}(?:beon)?-gil)?"
+            r"(?:[ \t]+\d{1,4}(?:-\d{1,4})?)?",
             _STRONG,
         ),
         Pattern(
@@ -317,7 +327,7 @@ class StreetAddressRecognizer(PatternRecognizer):
         Pattern(
             "Japanese block address",
             rf"{_KANJI}{{1,16}}?\d{{1,3}}(?:丁目|-)\d{{1,4}}(?:番地?|-)\d{{1,4}}号?"
-            rf"(?:[ 　]?{_KANJI}{{1,12}}\d{{1,4}}号室?)?"
+            rf"(?:[ 　]?{_KANJI}{{1,12}}\d{{1,4}}(?:号室?)?)?"
             rf"|\d{{1,3}}丁目\d{{1,4}}番地?(?:\d{{1,4}}号?)?"
             rf"|{_KANJI}{{1,16}}?(?:市|区|町|村|郡){_KANJI}{{0,12}}?\d{{1,3}}丁目(?:\d{{1,4}}番地?(?:\d{{1,4}}号?)?)?",
             _STRONG,
@@ -460,16 +470,16 @@ class StreetAddressRecognizer(PatternRecognizer):
             results.extend(self._result(s, e, _STRONG, "cued street name") for s, e in self._cued.find(text))
         for r in results:
             r.end = self._trim(text, r.start, r.end)
-            if r.score >= _MEDIUM:
-                r.end = self._extent.forward(text, r.end)
-                anchor = r.analysis_explanation.pattern_name if r.analysis_explanation else ""
-                r.start = self._extent.backward(text, r.start, within_part=anchor in _POSTCODE_ANCHORS)
-                unit = self._unit_before.search(text, max(0, r.start - 24), r.start)
-                if unit:
-                    r.start = unit.start()  # "Plot 7, Adeola Odeku Street", "Bât. C, 8 avenue Jean Jaurès"
-                article = _ARTICLE_BEFORE.search(text, max(0, r.start - 5), r.start)
-                if article and text[r.start : r.start + 1].isupper():
-                    r.start = article.start()  # "The Old Rectory, Mill Lane": the house name's article
+            # Weak matches too: they count only when context lifts them, and then their whole extent does.
+            r.end = self._extent.forward(text, r.end)
+            anchor = r.analysis_explanation.pattern_name if r.analysis_explanation else ""
+            r.start = self._extent.backward(text, r.start, within_part=anchor in _POSTCODE_ANCHORS)
+            unit = self._unit_before.search(text, max(0, r.start - 24), r.start)
+            if unit:
+                r.start = unit.start()  # "Plot 7, Adeola Odeku Street", "Bât. C, 8 avenue Jean Jaurès"
+            article = _ARTICLE_BEFORE.search(text, max(0, r.start - 5), r.start)
+            if article and text[r.start : r.start + 1].isupper():
+                r.start = article.start()  # "The Old Rectory, Mill Lane": the house name's article
         return EntityRecognizer.remove_duplicates([r for r in results if r.end > r.start])
 
     def _matches(self, text: str) -> list[RecognizerResult]:

@@ -111,6 +111,9 @@ PREFIX_TYPES: tuple[str, ...] = (
     "vial",
     # Czech, Turkish
     "ulice", "náměstí", "nám.", "třída", "tř.", "nábřeží", "sokak", "sokağı", "cadde", "caddesi", "bulvarı",
+    # Romanian, Indonesian/Malay, Vietnamese, Thai (romanised), Turkish abbreviations
+    "str.", "str", "bd.", "calea", "jl.", "jl", "jln", "jln.", "jalan", "lorong", "gang", "ngõ", "ngách", "hẻm",
+    "đường", "phố", "soi", "thanon", "cad.", "sok.", "sk.",
     # Welsh, Irish
     "heol", "ffordd", "stryd", "lôn", "bóthar", "sráid",
     # Philippines: subdivisions of a barangay
@@ -153,6 +156,7 @@ UNIT_DESIGNATORS: tuple[str, ...] = (
     "lägenhet", "plot", "hse", "hse no.", "hse no", "blk", "block", "bloque", "portal", "escalera", "esc",
     "daire", "kat", "d:", "dpt", "puerta", "pta", "pta.", "mieszkanie", "m", "lokal", "byt", "whg", "whg.",
     "д.", "кв.", "корп.", "стр.", "под.", "эт.", "tower", "twr", "wing",
+    "ap", "ap.", "bl", "bl.", "sc", "sc.", "et", "et.", "of", "of.", "andar", "rt", "rw", "số", "tv", "th", "mf",
 )
 #: USPS directionals before or after a street name ("1600 N Main St SE").
 DIRECTIONALS: tuple[str, ...] = (
