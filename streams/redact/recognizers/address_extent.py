@@ -46,6 +46,8 @@ _LOWER_WORD = regex.compile(r"^\p{Ll}[\p{L}\p{M}'’.-]{0,15}$")
 _DATE = regex.compile(r"^(?:\d{1,2}[/.]\d{1,2}(?:[/.]\d{2,4})?|\d{4}-\d{1,2}-\d{1,2}|\d{1,2}-\d{1,2}-\d{4})$")
 #: Argentina's postcode: a province letter, four digits, three letters ("C1193AAE").
 _ARGENTINE_CPA = regex.compile(r"^[A-Z]\d{4}[A-Z]{3}$")
+#: Norwegian flat numbers ("H0402": floor letter and flat) and similar letter + 4 digits unit codes.
+_LETTER_FLAT = regex.compile(r"^[A-Z]\d{4}$")
 _MAX_CODE_LETTERS = 3
 #: Words of a place name after a postcode in the anchor's own part ("8000 aarhus c", "2514 ed den haag").
 _PLACE_WORDS_AFTER_POSTCODE = 3
@@ -84,7 +86,7 @@ class AddressExtent:
     def _numberish(token: str) -> bool:
         """A house, unit or postcode number: "1102", "12-2-826", "01310-100", "2º"; with letters only when short
         ("M5V", "2A5", "LA22"), never a code ("FT4271009", "CS-2023") or a date ("8/1", "17.07.2023")."""
-        if _ARGENTINE_CPA.match(token):
+        if _ARGENTINE_CPA.match(token) or _LETTER_FLAT.match(token):
             return True
         if not _NUMBERISH.match(token) or _LETTER_PREFIXED_CODE.match(token) or _DATE.match(token):
             return False

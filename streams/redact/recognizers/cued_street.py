@@ -6,8 +6,8 @@ street-word patterns of ``street_address.py`` cannot see them, and a word + numb
 
 - an *address cue* right before it (``ADDRESS_CUES``: "address:", "deliver to", "we're at", "adresse",
   "bezorgen op", "bydlím v", ...), with at most a filler word between ("is", "now", ":"), or
-- a postcode + place (or a place + postcode) in one of the next two comma- or line-separated parts
-  (", 2000 Antwerpen", "\\n1167 VR Grootebroek", ", Αθήνα 105 63"),
+- a postcode + place (or a place + postcode), or a unit alone ("depto 304"), in one of the next two comma- or
+  line-separated parts (", 2000 Antwerpen", "\\n1167 VR Grootebroek", ", Αθήνα 105 63", ", depto 304"),
 
 and the name itself must be no ordinary English word, common chat word, calendar word or brand: "we're at Gate
 4", "moved to Plan 3" and "ship to Amazon 2" stay. A lower-case name counts only when no word of it is English
@@ -32,7 +32,7 @@ _FILLER = r"(?:[ \t]*[:#-])?(?:[ \t]+(?i:is|now|still|at|on|in|to|:))?[ \t]*"
 _MAX_NAME_TOKENS = 3
 #: A postcode before its place, in the shapes of the countries whose streets have no street word.
 _POSTCODE_PLACE = regex.compile(
-    r"^[ \t]*(?:[A-Z]{1,2}-)?(?:\d{4,5}|\d{3}[ \t]?\d{2}|\d{2}-\d{3}|\d{5}-\d{3,4})(?:[ \t]?[A-Za-z]{2})?"
+    r"^[ \t]*(?:[A-Z]{1,2}-)?(?:\d{4,6}|\d{3}[ \t]?\d{2}|\d{2}-\d{3}|\d{5}-\d{3,4})(?:[ \t]?[A-Za-z]{2})?"
     r"[ \t]+\p{L}[\p{L}\p{M}'’.-]+"
 )
 _NAME_AFTER = regex.compile(rf"\G[ \t]*(?P<word>{_TOKEN})")
@@ -68,6 +68,10 @@ class CuedStreets:
         self._after_cue = regex.compile(
             rf"{cue}{_FILLER}(?:(?P<name>{name}),?[ \t]+(?P<number>{_NUMBER}{unit})"
             rf"|(?P<number_first>{_NUMBER}),?[ \t]+(?P<name_after>{_TOKEN}(?:[ \t]+{_TOKEN})?))"
+        )
+        #: A part that is only a unit ("depto 304", "ap. 12"): the name + number before it is a street.
+        self._unit_part = regex.compile(
+            rf"^[ \t]*(?i:{_alternation(units)})\.?[ \t]*#?[ \t]*[A-Z]?\d{{1,5}}\p{{L}}?[ \t]*$"
         )
         self._part_start = regex.compile(rf"\G[ \t]*(?P<name>{name}),?[ \t]+(?P<number>{_NUMBER}{unit})[ \t.]*$")
 
@@ -130,7 +134,10 @@ class CuedStreets:
             if match is None:
                 continue
             following = [text[bounds[j] : ends[j]] for j in range(i + 1, min(i + 3, len(bounds)))]
-            if not any(_POSTCODE_PLACE.match(part) or _PLACE_POSTCODE.match(part) for part in following):
+            if not any(
+                _POSTCODE_PLACE.match(part) or _PLACE_POSTCODE.match(part) or self._unit_part.match(part)
+                for part in following
+            ):
                 continue
             span = self._named(text, match.start("name"), match.end("name"), match.end("number"))
             if span is not None:

@@ -86,7 +86,8 @@ _NUMBER = (
 )
 _NUMBER_START = r"(?<![\p{L}\d.,/#$€£¥₹@+:-])"
 _UNIT_TAIL = (
-    rf"(?:(?:,|{_S}-)?{_S}+(?i:{_UNIT})\.?{_S}*[#:]?{_S}*(?:\d{{1,5}}\p{{L}}?(?:/\d{{1,4}})?|[A-Z])(?![\p{{L}}\d]))"
+    rf"(?:(?:,|{_S}-)?{_S}+(?i:{_UNIT})\.?{_S}*[#:]?{_S}*(?:\d{{1,5}}\p{{L}}?(?:/(?:\p{{L}}{{1,3}}{_S}?)?\d{{1,4}})?|[A-Z])"
+    r"(?![\p{L}\d]))"
     r"{0,5}"
 )
 #: Mexican addresses give the interior number after the exterior one ("Cerrada Marín 777 406").
@@ -152,6 +153,9 @@ _NEEDS: dict[str, tuple[str, ...]] = {
     "Wisconsin/Utah grid number + street + suffix": ("digit", "suffix"),
     "number + lower-case street + any suffix": ("digit", "suffix"),
     "lower-case unit + street + suffix": ("digit", "suffix"),
+    "street named after a landmark word": ("suffix",),
+    "street name + suffix + unit": ("digit", "suffix"),
+    "named street without a number": ("suffix",),
     "compound street + number": ("digit", "compound"),
     "lower-case compound street + number": ("digit", "compound"),
     "number + street + compound street word": ("digit", "compound"),
@@ -262,6 +266,31 @@ class StreetAddressRecognizer(PatternRecognizer):
             r"(?<![\p{L}\d])(?i:h\.?\s?no|house\s?no|door\s?no|plot\s?no|flat\s?no|hse\s?no)\.?\s*[:#]?\s*"
             r"\d{1,5}(?:[-/]\d{1,5}){0,3}(?:/?[A-Z](?![\p{L}\d]))?",
             _STRONG,
+        ),
+        Pattern(
+            "street named after a landmark word",
+            rf"(?<![\p{{L}}])(?i:off|opposite|opp\.|behind|beside|near|along|junction\s+of)[ \t]+{_WORDS}[ \t]+"
+            rf"(?i:{_SUFFIX})\b\.?",
+            _MEDIUM,
+        ),
+        Pattern(
+            "street name + suffix + unit",
+            rf"(?<![\p{{L}}\d]){_WORDS}{_S}+(?i:{_SUFFIX})\b\.?,?{_S}+(?i:apt|apartment|flat|unit|suite|ste|hse|house)\.?"
+            rf"{_S}*#?{_S}*[A-Z]?\d{{1,5}}[A-Z]?(?![\p{{L}}\d])",
+            _STRONG,
+        ),
+        Pattern(
+            "named street without a number",
+            rf"(?<![\p{{L}}\d-])(?:\p{{Lu}}[\p{{L}}\p{{M}}'’-]+{_S}+){{1,3}}(?:Street|Road|Avenue|Lane|Drive|Close|Crescent|"
+            rf"Boulevard|Terrace|Grove|Gardens)(?![\p{{L}}\d])",
+            _WEAK,
+        ),
+        Pattern(
+            "Irish county",
+            r"(?<![\p{L}])Co\.?[ \t]+(?:Antrim|Armagh|Carlow|Cavan|Clare|Cork|Derry|Donegal|Down|Dublin|Fermanagh|"
+            r"Galway|Kerry|Kildare|Kilkenny|Laois|Leitrim|Limerick|Longford|Louth|Mayo|Meath|Monaghan|Offaly|Roscommon|Sligo|"
+            r"Tipperary|Tyrone|Waterford|Westmeath|Wexford|Wicklow)(?![\p{L}])",
+            _MEDIUM,
         ),
         Pattern(
             "post office box",

@@ -209,6 +209,7 @@ ADDRESS_CUES: tuple[str, ...] = (
     "bezorgen op", "bezorgen aan", "woon op", "woon aan", "afleveren op", "adresa", "bydlím v", "bydlím na",
     "doručit na", "adresă", "adressen", "adresse er", "bor på", "bor i", "bor vid", "leveres til", "leverans till",
     "osoite", "asun", "adresi", "adresim", "mieszkam na", "mieszkam przy", "wysyłka na", "dostawa na",
-    "heimilisfang", "cím", "címem",
+    "heimilisfang", "cím", "címem", "locuiesc pe", "locuiesc în", "adresa mea", "giao đến", "giao tới",
+    "gửi đến", "địa chỉ", "dia chi", "alamat", "kirim ke", "antar ke", "adresim", "teslimat adresi",
 )
 # fmt: on
