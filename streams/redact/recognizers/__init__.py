@@ -123,7 +123,11 @@ def build_recognizers(settings: RedactionSettings) -> list[GatedRecognizer]:
         GatedRecognizer(IpRecognizer(supported_language=lang), has_digit_or_colon),
         GatedRecognizer(UsBankRecognizer(supported_language=lang), has_digit),
         GatedRecognizer(
-            StreetAddressRecognizer(language=lang, is_english=gazetteer.is_english if gazetteer else None),
+            StreetAddressRecognizer(
+                language=lang,
+                is_english=gazetteer.is_english if gazetteer else None,
+                identifier_words=settings.phone_identifier_words,
+            ),
             might_hold_address,
         ),
         GatedRecognizer(DateOfBirthRecognizer(language=lang), has_digit),

@@ -22,12 +22,13 @@ Street words must be capitalised unless the suffix is no ordinary English word (
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import regex
 from presidio_analyzer import AnalysisExplanation, EntityRecognizer, Pattern, PatternRecognizer, RecognizerResult
 
 from streams.redact.prefilter import COMMON_WORDS
+from streams.redact.recognizers.address_clause import AddressClauses, might_hold_introducer
 from streams.redact.recognizers.address_extent import AddressExtent
 from streams.redact.recognizers.cued_street import CuedStreets
 from streams.redact.recognizers.name_words import COMPANY_DESIGNATORS, NOT_NAMES
@@ -135,6 +136,7 @@ _NOT_EXTENT_PARTICLES = frozenset({"on", "and", "the", "upon", "en", "i", "e", "
 #: Abbreviations inside the place parts of an address ("Co. Galway", "Mt. Eden", "2. tv." Danish floors).
 _PLACE_ABBREVIATIONS = ("co", "mt", "ft", "pt", "tv", "th", "mf", "st", "sta", "sto")
 #: Patterns that find a postcode alone: the city before it in the same part belongs to the address.
+_CLAUSE = "clause after an address introducer"
 _POSTCODE_ANCHORS = frozenset({"UK or Canadian postcode", "Irish Eircode", "lower-case city + state + ZIP"})
 _ARTICLE_BEFORE = regex.compile(r"(?<![\p{L}])The[ \t]+$")
 _LAST_TOKEN = regex.compile(r"[ \t]+([\p{L}']+)[ \t]*$")
@@ -184,9 +186,9 @@ _REGEX_TIMEOUT_S = 5.0
 
 
 def might_hold_address(text: str) -> bool:
-    """The recogniser's gate: every pattern needs a digit, except a street type that names a street alone and a
-    Korean city + district."""
-    return _GATE.search(text) is not None
+    """The recogniser's gate: every pattern needs a digit, except a street type that names a street alone, a
+    Korean city + district and the clause after an address introducer."""
+    return _GATE.search(text) is not None or might_hold_introducer(text)
 
 
 class StreetAddressRecognizer(PatternRecognizer):
@@ -451,9 +453,16 @@ class StreetAddressRecognizer(PatternRecognizer):
         "collection", "collect", "pickup", "pick", "courier", "drop", "c/o",
     ]  # fmt: skip
 
-    def __init__(self, *, language: str = "en", is_english: Callable[[str], bool] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        language: str = "en",
+        is_english: Callable[[str], bool] | None = None,
+        identifier_words: Iterable[str] = (),
+    ) -> None:
         """``is_english`` (a case-folded word is a dictionary word: the name gazetteer's) switches on street names
         without a street word after an address cue (``cued_street.py``); without it they are not looked for."""
+        self._clauses = AddressClauses(identifier_words=identifier_words)
         self._cued = None
         if is_english is not None:
             ordinary = _TRAILING_COMMON | frozenset(CALENDAR_WORDS) | _COUNTERS | frozenset(NOT_STREET_NAMES)
@@ -509,6 +518,8 @@ class StreetAddressRecognizer(PatternRecognizer):
             article = _ARTICLE_BEFORE.search(text, max(0, r.start - 5), r.start)
             if article and text[r.start : r.start + 1].isupper():
                 r.start = article.start()  # "The Old Rectory, Mill Lane": the house name's article
+        # The clause after "my address is" is the address as the customer wrote it: no extent, no trimming.
+        results.extend(self._result(s, e, _STRONG, _CLAUSE) for s, e in self._clauses.find(text))
         return EntityRecognizer.remove_duplicates([r for r in results if r.end > r.start])
 
     def _matches(self, text: str) -> list[RecognizerResult]:
