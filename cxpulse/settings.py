@@ -205,9 +205,9 @@ class RedactionSettings(_Section):
     #: unless it is written like a phone (``+``, parentheses) or a phone word ("call", "text") is nearer.
     phone_identifier_words: tuple[str, ...] = (
         "order", "orders", "ticket", "case", "tracking", "track", "ref", "reference", "invoice", "confirmation",
-        "booking", "reservation", "po", "sku", "item", "serial", "model", "part", "transaction", "txn", "shipment",
-        "parcel", "consignment", "claim", "receipt", "rma", "version", "build", "release", "firmware", "error",
-        "timestamp", "epoch", "unix", "id", "sid", "pnr", "voucher", "coupon", "waybill", "awb", "bestellung",
+        "booking", "reservation", "purchase", "sku", "item", "serial", "model", "part", "transaction", "txn",
+        "shipment", "parcel", "consignment", "claim", "receipt", "rma", "version", "build", "release", "firmware",
+        "error", "timestamp", "epoch", "unix", "id", "sid", "pnr", "voucher", "coupon", "waybill", "awb", "bestellung",
         "commande", "pedido", "ordine", "zamówienie", "bestelling", "imei", "meter", "complaint", "policy",
         "kundennummer", "kundennr", "klantnummer", "cliente", "client", "demande", "fattura",
         "factura", "faktura", "fakturaen", "rechnung", "objednávka", "auftrag", "réf", "référence", "referencia",
@@ -266,7 +266,8 @@ class RedactionSettings(_Section):
         "mijn naam is", "ik ben", "jag heter", "jeg hedder", "jmenuji se", "benim adım", "habla", "le habla",
         "fala", "parla", "spricht", "أنا", "اسمي", "tell", "ask", "remind", "im", "cc", "chamo-me", "me chamo",
         "tên là", "tên tôi là", "tôi là", "em là", "mình là", "minh la", "toi la", "ten la", "nama saya",
-        "ako si", "ang pangalan ko ay", "mam na imię", "zovem se",
+        "ako si", "ang pangalan ko ay", "mam na imię", "zovem se", "tên", "em tên", "tên em", "معك", "باسم",
+        "أستاذ", "استاذ", "الأستاذ", "السيد", "السيدة", "لأخوي", "أخوي", "لأختي", "ชื่อ", "คุณ",
     )
     #: Acknowledgements an agent puts before a customer's first name; the name must be followed by punctuation
     #: ("Done Kavya, ..."), so "Perfect Timing" is not a name.

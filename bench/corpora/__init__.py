@@ -7,11 +7,12 @@ the recognisers, so it measures what they already thought of. These corpora come
 - ``mimesis``: a second generator (mimesis, 10 locales) with separately written templates and phrasing;
 - ``handwritten_dev`` / ``handwritten_test``: messages written by hand (``bench/corpora/handwritten_*.txt``).
   ``handwritten`` is an alias of the held-out test file;
-- ``handwritten_blind1`` .. ``5``: written by people (helper sessions) who never saw the recognisers, the other
+- ``handwritten_blind1`` .. ``7``: written by people (helper sessions) who never saw the recognisers, the other
   corpora or the simulator, each to its own brief (``handwritten_blind*.txt``). Each was first scored as held
-  out (figures in ``docs/redaction.md``); ``blind1`` (international mix), ``blind2`` (English-speaking markets,
-  phone-typed) and ``blind3`` (multilingual) became DEVELOPMENT sets after that; ``blind4`` (North American and
-  British operations) and ``blind5`` (Latin America, Middle East, Africa, Asia) are held out.
+  out (figures in ``docs/redaction.md``), then became a DEVELOPMENT set: ``blind1`` (international mix),
+  ``blind2`` (English-speaking markets, phone-typed), ``blind3`` (multilingual), ``blind4`` (North American and
+  British operations), ``blind5`` (Latin America, Middle East, Africa, Asia). ``blind6`` (formal service
+  worldwide, pasted e-mails) and ``blind7`` (gig-economy one-liners) are held out.
 
 Every item carries its PII spans, labelled hard negatives (values that must survive redaction) and slice tags
 for per-slice figures. Development uses seed 1 and ``handwritten_dev``; reports use seed 101 and the held-out
@@ -127,6 +128,8 @@ CORPORA: dict[str, Callable[[int, int], list[LabelledText]]] = {
     "handwritten_blind3": _handwritten("blind3"),
     "handwritten_blind4": _handwritten("blind4"),
     "handwritten_blind5": _handwritten("blind5"),
+    "handwritten_blind6": _handwritten("blind6"),
+    "handwritten_blind7": _handwritten("blind7"),
     "ours": _ours,
 }
 

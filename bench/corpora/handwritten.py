@@ -41,6 +41,8 @@ FILES = {
     "blind3": Path(__file__).with_name("handwritten_blind3.txt"),
     "blind4": Path(__file__).with_name("handwritten_blind4.txt"),
     "blind5": Path(__file__).with_name("handwritten_blind5.txt"),
+    "blind6": Path(__file__).with_name("handwritten_blind6.txt"),
+    "blind7": Path(__file__).with_name("handwritten_blind7.txt"),
 }
 
 _SLICES = re.compile(r"^\{\{SLICES:([^{}|]+)\}\} ")

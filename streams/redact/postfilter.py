@@ -15,7 +15,7 @@ the gazetteer and the position rules alike:
   ("the Kumar booking", "Tom Jones order 1234", "account", "case") are not commerce nouns.
 - **labelled as something else**: an SSN, bank account number or birth date whose nearest keyword is an
   identifier word ("ticket 219-44-8810", "ref #77382911", "born 12/03/1980 and the order was on 12/03/2025")
-  with no word of its own type nearer ("ssn", "account", "born"), or a dotted quad after a version word
+  with no word of its own type nearer ("ssn", "account", "born"), or a dotted quad right after a version word
   ("firmware 2.4.1.8").
 - **units**: a PERSON that is a unit of measure or a currency ("100 Mbps", "Rs. 4,750") is none.
 - **brands named after people**: a PERSON inside a listed brand of two words or more ("Calvin Klein boxers",
@@ -101,6 +101,8 @@ VERSION_WORDS = frozenset(
     {"version", "ver", "v", "firmware", "fw", "build", "release", "bios", "driver", "ios", "android", "app", "update"}
 )
 _NO_WORDS: frozenset[str] = frozenset()
+#: The word right before a finding (a version word must stand there: "firmware 2.4.1.8", not "app … from 192.0.2.15").
+_WORDS_BEFORE = regex.compile(r"([\p{L}]+)[ \t:#]*$")
 _OWN_WORDS = {"US_SSN": SSN_WORDS, "US_BANK_NUMBER": BANK_WORDS, "DATE_OF_BIRTH": BIRTH_WORDS}
 _NAMES = frozenset({"PERSON", "LOCATION"})
 _PERSON = "PERSON"
@@ -173,7 +175,8 @@ def _labelled_otherwise(text: str, result: RecognizerResult, identifier_words: f
     if own_words is not None:
         return nearest_keyword(text, result.start, own_words, identifier_words) == "id"
     if result.entity_type == "IP_ADDRESS" and ":" not in text[result.start : result.end]:
-        return nearest_keyword(text, result.start, _NO_WORDS, VERSION_WORDS) == "id"
+        before = _WORDS_BEFORE.search(text, max(0, result.start - 24), result.start)
+        return bool(before and before.group(1).casefold() in VERSION_WORDS)
     return False
 
 

@@ -62,7 +62,8 @@ class DateOfBirthRecognizer(PatternRecognizer):
         "nacido", "nacida", "nacimiento", "nato", "nata", "nascita", "nascido", "nascida", "nascimento",
         "urodzony", "urodzona", "urodzenia", "geboortedatum", "födelsedatum", "fødselsdato", "doğum",
         "narození", "生年月日", "誕生日", "nací", "nasci", "nacque", "urodziłem", "urodziłam",
-        "narodil", "narodila", "doğdum", "fødd", "född", "syntynyt",
+        "narodil", "narodila", "doğdum", "fødd", "född", "syntynyt", "lahir", "ngày sinh", "sinh ngày", "生日", "出生",
+        "생년월일", "생일", "الميلاد", "janm", "kapanganakan", "kaarawan",
     ]  # fmt: skip
 
     def __init__(self, *, language: str = "en") -> None:

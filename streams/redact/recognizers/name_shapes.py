@@ -14,7 +14,8 @@
   mum", ... ("Justice my husband will sign").
 - **names in scripts without spaces**, by the words that surround them: a Japanese honorific after a family name
   ("佐藤様", "森様", "田中さん") or a self-introduction ("佐藤健太と申します", "担当の中村です"),
-  a Chinese self-introduction ("我是王芳", "我叫李伟"), a Korean name before the copula or an
+  a Chinese self-introduction, addressee or title ("我是王芳", "收件人：林志偉", "陳小姐"), a family name closing a
+  message ("…よろしくお願いします。鈴木"), a Korean name before the copula or an
   honorific ("김민준입니다", "박서연 고객님"; the first syllable must be a Korean family name).
 """
 
@@ -68,7 +69,14 @@ _JAPANESE_INTRO = regex.compile(
     r"(?:(?<![\p{Han}\p{Katakana}])(?P<before>[\p{Han}\p{Katakana}ー]{2,8})(?=と申します|と申す|と言います|といいます)"
     r"|担当の(?P<after>\p{Han}{1,4}))"
 )
-_CHINESE_INTRO = regex.compile(r"(?:我是|我叫|我的名字是|我姓)(?P<name>\p{Han}{2,3})")
+_CHINESE_INTRO = regex.compile(
+    r"(?:我是|我叫|我的名字是|我姓|收件人[:：]?[ \t]*|聯絡人[:：]?[ \t]*|联系人[:：]?[ \t]*)(?P<name>\p{Han}{2,4})"
+    r"|(?<!\p{Han})(?P<honoured>\p{Han}{1,3})(?=小姐|先生|女士|太太)"
+)
+#: A message that ends with a name after a closing sentence in Japanese or Chinese ("よろしくお願いします。鈴木").
+#: Words that close a Japanese or Chinese message and are no name: "that is all", "regards", "thanks".
+_CJK_CLOSING_WORDS = frozenset({"以上", "敬具", "草々", "謝謝", "谢谢", "感謝", "感谢", "多謝", "多谢", "拝啓", "宜敷"})
+_CJK_CLOSING = regex.compile(r"[。！？!?][ \t]*(?P<name>\p{Han}{2,4})[ \t。.]*\Z")
 _KOREAN = regex.compile(
     rf"(?<!\p{{Hangul}})[{KOREAN_FAMILY_NAMES}]\p{{Hangul}}{{2}}(?=[ \t]*(?:입니다|이에요|예요|씨|님|고객님|이라고))"
 )
@@ -124,7 +132,11 @@ class NameShapeRecognizer(LocalRecognizer):
                 group = "before" if m.group("before") else "after"
                 spans.append((m.start(group), m.end(group), "name in a Japanese self-introduction"))
             for m in _CHINESE_INTRO.finditer(text):
-                spans.append((m.start("name"), m.end("name"), "name after a Chinese self-introduction"))
+                group = "name" if m.group("name") else "honoured"
+                spans.append((m.start(group), m.end(group), "name in a Chinese introduction or before a title"))
+            closing = _CJK_CLOSING.search(text)
+            if closing and closing.group("name") not in _CJK_CLOSING_WORDS:
+                spans.append((closing.start("name"), closing.end("name"), "name closing a Japanese or Chinese message"))
             for m in _KOREAN.finditer(text):
                 spans.append((m.start(), m.end(), "Korean name before a copula or an honorific"))
         return [self._result(start, end, why) for start, end, why in spans]

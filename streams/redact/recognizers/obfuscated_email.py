@@ -5,7 +5,8 @@ address. Here the ``@`` may be "at" between spaces or in brackets, and each dot 
 them must be spelled out (plain addresses are Presidio's), and the address must end in a top-level-domain-like
 word of two to six letters, so "meet me at the gate" finds nothing. With only "at" spelled out, the dot must be
 spelled too, the "at" bracketed, or the part before it look like an address ("tom99 at gmail.com"), so
-"shopping at amazon.com" stays.
+"shopping at amazon.com" stays. Plain addresses glued to a word of a script without spaces ("…はk.sato@docomo.ne.jp
+です") are found here too: Presidio's pattern needs a word boundary before them.
 """
 
 from __future__ import annotations
@@ -27,11 +28,16 @@ _SPELLED_DOT = regex.compile(r"(?i:[ \t(\[{<]dot[ \t)\]}>])")
 _BRACKETED_AT = regex.compile(r"[(\[{<]")
 #: A local part that only an address has: a dot, a digit, "_" or "+" ("lucia.ferraro", "tom99").
 _ADDRESS_LIKE_LOCAL = regex.compile(r"[.\d_+]")
-_GATE = regex.compile(r"(?i:\bat\b|\bdot\b)")
+_GATE = regex.compile(r"(?i:\bat\b|\bdot\b)|@")
+#: A plain address glued to a word of a script without spaces ("メールアドレスはk.sato-0412@docomo.ne.jpです",
+#: "jieun.kim92@naver.com로"): Presidio's pattern needs a word boundary there and finds only a part.
+_PLAIN_IN_OTHER_SCRIPT = regex.compile(
+    r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,24}(?![A-Za-z0-9-])"
+)
 
 
 def might_hold_obfuscated_email(text: str) -> bool:
-    """The recogniser's gate: every match spells out "at" or "dot"."""
+    """The recogniser's gate: every match spells out "at" or "dot", or holds an "@"."""
     return _GATE.search(text) is not None
 
 
@@ -54,6 +60,9 @@ class ObfuscatedEmailRecognizer(LocalRecognizer):
         if ENTITY not in entities:
             return []
         results = []
+        if "@" in text and not text.isascii():
+            for match in _PLAIN_IN_OTHER_SCRIPT.finditer(text):
+                results.append(self._result(match.start(), match.end(), "address next to another script"))
         for match in _SHAPE.finditer(text):
             spelled_at = "@" not in match.group("at")
             if not (spelled_at or _SPELLED_DOT.search(match.group())):
@@ -64,19 +73,20 @@ class ObfuscatedEmailRecognizer(LocalRecognizer):
                 or _ADDRESS_LIKE_LOCAL.search(match.group("local"))
             ):
                 continue  # "shopping at amazon.com": a word, "at", a web address
-            results.append(
-                RecognizerResult(
-                    entity_type=ENTITY,
-                    start=match.start(),
-                    end=match.end(),
-                    score=self.SCORE,
-                    analysis_explanation=AnalysisExplanation(
-                        recognizer=self.name, original_score=self.SCORE, textual_explanation="spelled-out e-mail"
-                    ),
-                    recognition_metadata={
-                        RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
-                        RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
-                    },
-                )
-            )
+            results.append(self._result(match.start(), match.end(), "spelled-out e-mail"))
         return results
+
+    def _result(self, start: int, end: int, why: str) -> RecognizerResult:
+        return RecognizerResult(
+            entity_type=ENTITY,
+            start=start,
+            end=end,
+            score=self.SCORE,
+            analysis_explanation=AnalysisExplanation(
+                recognizer=self.name, original_score=self.SCORE, textual_explanation=why
+            ),
+            recognition_metadata={
+                RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
+                RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
+            },
+        )

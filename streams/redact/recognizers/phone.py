@@ -52,6 +52,7 @@ _DIGIT = re.compile(r"\d")
 _TIME_AFTER = re.compile(r"[:h]\d\d")
 _LAST_GROUP = re.compile(rf"{_SEP}?\(?\d+\)?$")
 _GROUPS = re.compile(r"\d+")
+_SPACED_LAST_GROUP = re.compile(rf"{_SPACE}+\d+$")
 _DIGIT_OR_O = re.compile(r"[\dOolI]")
 #: An extension after the number belongs to it ("(646) 555-0177 ext. 214", "212-555-0134 x305").
 _EXTENSION = re.compile(r"[ \u00a0]*,?[ \u00a0]*(?:ext\.?|extension|x|#)[ \u00a0]*\d{1,6}(?![\d\w])", re.IGNORECASE)
@@ -148,12 +149,17 @@ def _wordlike(char: str) -> bool:
     return char.isalnum() and not _CJK.match(char)
 
 
-def _glued(text: str, start: int, end: int) -> bool:
-    """True when the run is part of a word, a code, an amount or a longer number."""
+def _glued_before(text: str, start: int) -> bool:
+    """True when a word, a code or an amount sign runs into the start of the run."""
     before = text[start - 1] if start > 0 else ""
     if before and (_wordlike(before) or before in _GLUED_BEFORE):
         return True
-    if before in _CODE_JOINERS and start > 1 and _wordlike(text[start - 2]):
+    return before in _CODE_JOINERS and start > 1 and _wordlike(text[start - 2])
+
+
+def _glued(text: str, start: int, end: int) -> bool:
+    """True when the run is part of a word, a code, an amount or a longer number."""
+    if _glued_before(text, start):
         return True
     after = text[end] if end < len(text) else ""
     if after in "xX" and text[end + 1 : end + 2].isdigit():
@@ -203,6 +209,10 @@ def _candidate(text: str, start: int, run: str, min_digits: int, max_digits: int
         if last is None:
             return None
         stripped = stripped[: last.start()]
+        end = start + len(stripped)
+    if _glued(text, start, end) and not _glued_before(text, start) and _SPACED_LAST_GROUP.search(stripped):
+        # "010 284 733 91 1 3ashan": the last group belongs to the word after it (Arabizi writes 3 for ع).
+        stripped = stripped[: _SPACED_LAST_GROUP.search(stripped).start()]
         end = start + len(stripped)
     digits = len(_DIGIT_OR_O.findall(stripped))
     if not min_digits <= digits <= max_digits:

@@ -137,6 +137,8 @@ _NOT_EXTENT_PARTICLES = frozenset({"on", "and", "the", "upon", "en", "i", "e", "
 _PLACE_ABBREVIATIONS = ("co", "mt", "ft", "pt", "tv", "th", "mf", "st", "sta", "sto")
 #: Patterns that find a postcode alone: the city before it in the same part belongs to the address.
 _CLAUSE = "clause after an address introducer"
+#: Codes a counting noun may stand before ("plus code 7JFJ+R9"): never a count.
+_UNCOUNTED = frozenset({"Open Location Code"})
 _POSTCODE_ANCHORS = frozenset({"UK or Canadian postcode", "Irish Eircode", "lower-case city + state + ZIP"})
 _ARTICLE_BEFORE = regex.compile(r"(?<![\p{L}])The[ \t]+$")
 _LAST_TOKEN = regex.compile(r"[ \t]+([\p{L}']+)[ \t]*$")
@@ -168,6 +170,7 @@ _NEEDS: dict[str, tuple[str, ...]] = {
     "Japanese city or ward": ("cjk",),
     "Korean road address": ("digit", "hangul"),
     "Korean city + district": ("hangul",),
+    "Chinese street address": ("digit", "cjk"),
     "postcode after its name": ("digit", "postcode word"),
     "number + street type + lower-case name": ("digit", "prefix"),
     "street type + lower-case name + number": ("digit", "prefix"),
@@ -295,6 +298,23 @@ class StreetAddressRecognizer(PatternRecognizer):
             _MEDIUM,
         ),
         Pattern(
+            "building + name + flat",
+            rf"(?<![\p{{L}}\d])(?i:building|bldg|block|blk|tower|villa)\.?{_S}*\d{{1,4}}[A-Z]?,{_S}+{_WORDS},{_S}+"
+            rf"(?i:flat|apt|apartment|unit)\.?{_S}*\d{{1,5}}[A-Z]?(?![\p{{L}}\d])",
+            _STRONG,
+        ),
+        Pattern(
+            "Chinese street address",
+            r"\p{Han}{1,10}?(?:路|街|道|巷|弄|大道)(?:\p{Han}{1,3}段)?\d{1,5}(?:巷\d{1,4})?(?:弄\d{1,4})?[號号]"
+            r"(?:\d{1,3}[樓楼](?:之\d{1,3})?)?(?:\p{Han}{0,10}\d{1,3}[樓楼][A-Z]?室?)?",
+            _STRONG,
+        ),
+        Pattern(
+            "Open Location Code",
+            r"(?<![\p{L}\d+])[23456789CFGHJMPQRVWX]{4,8}\+[23456789CFGHJMPQRVWX]{2,3}(?![\p{L}\d])",
+            _STRONG,
+        ),
+        Pattern(
             "post office box",
             r"(?<![\p{L}\d])(?i:p\.?[ \t]?o\.?[ \t]*box|post[ \t]+office[ \t]+box|postfach|apartado(?:[ \t]+postal)?|"
             r"caixa[ \t]+postal|casilla|boîte[ \t]+postale|private[ \t]+bag|p\.?m\.?b\.?)"
@@ -310,8 +330,8 @@ class StreetAddressRecognizer(PatternRecognizer):
         ),
         Pattern(
             "house + street numbers",
-            r"(?<![\p{L}\d])(?i:house|h)[ \t]*#?[ \t]*\d{1,4}[A-Z]?,?[ \t]+(?i:street|st|road|rd|lane|gali)"
-            r"[ \t]*#?[ \t]*\d{1,4}(?![\p{L}\d])",
+            r"(?<![\p{L}\d])(?i:house|h|villa|plot|building|bldg|flat)[ \t]*#?[ \t]*\d{1,4}[A-Z]?,?[ \t]+"
+            r"(?i:street|st|road|rd|lane|gali)[ \t]*#?[ \t]*\d{1,4}[A-Za-z]?(?![\p{L}\d])",
             _STRONG,
         ),
         Pattern(
@@ -346,7 +366,7 @@ class StreetAddressRecognizer(PatternRecognizer):
         ),
         Pattern(
             "romanised Korean road address",
-            r"(?<![\p{L}\d])(?:\d{1,4}[ \t]+)?\p{Lu}\p{Ll}+-(?:daero|ro|gil)(?:[ \t]+\d{1,3}(?:beon)?-gil)?"
+            r"(?<![\p{L}\d])(?:\d{1,4}[ \t]+)?\p{Lu}\p{Ll}+-(?:daero|ro|gil)(?:[ \t]+\d{1,3}(?:beon|ga)?-gil)?"
             r"(?:[ \t]+\d{1,4}(?:-\d{1,4})?)?",
             _STRONG,
         ),
@@ -398,7 +418,7 @@ class StreetAddressRecognizer(PatternRecognizer):
         Pattern("Japanese postcode", r"〒\s?\d{3}-?\d{4}", _STRONG),
         Pattern(
             "Japanese city or ward",
-            r"(?<![\p{Han}])\p{Han}{1,10}?(?:都|道|府|県|市|区|町|村|郡)(?![\p{Han}])",
+            r"(?<![\p{Han}])\p{Han}{1,10}?(?:都|道|府|県|市|区|區|縣|县|省|鎮|镇|町|村|郡)(?![\p{Han}])",
             _MEDIUM,
         ),
         Pattern(
@@ -450,7 +470,7 @@ class StreetAddressRecognizer(PatternRecognizer):
         "address", "live", "living", "street", "deliver", "delivery", "ship", "shipping", "send", "apartment", "apt",
         "suite", "flat", "postcode", "zip", "post", "moved", "move", "located", "residence", "home", "billing",
         "adresse", "dirección", "direccion", "endereço", "indirizzo", "adres", "wohnhaft", "anschrift",
-        "collection", "collect", "pickup", "pick", "courier", "drop", "c/o",
+        "collection", "collect", "pickup", "pick", "courier", "drop", "c/o", "gps", "digital", "landmark",
     ]  # fmt: skip
 
     def __init__(
@@ -503,7 +523,11 @@ class StreetAddressRecognizer(PatternRecognizer):
         each match trimmed of trailing common words and extended over the address parts around it."""
         if ENTITY not in entities:
             return []
-        results = [r for r in self._matches(text) if not self._counted(text, r.start)]
+        results = [
+            r
+            for r in self._matches(text)
+            if r.analysis_explanation.pattern_name in _UNCOUNTED or not self._counted(text, r.start)
+        ]
         if self._cued is not None:
             results.extend(self._result(s, e, _STRONG, "cued street name") for s, e in self._cued.find(text))
         for r in results:
