@@ -13,7 +13,9 @@ address is", "deliver to", "alamat:", "dirección:", "住所は", "배송지:").
   verb ("…, Anna said hi"), or a date or time ("… on 8/1");
 - it counts only if it holds a digit, two capitalised words or a word of a script without capitals (Han, kana,
   Hangul, Thai, Arabic): "deliver to my office" and "the address is the same as before" find nothing;
-- trailing chat words ("please", "thanks", "ya kak", "po") are trimmed.
+- trailing chat words ("please", "thanks", "ya kak", "po") are trimmed;
+- in forms pasted into chat, the value of an address field ("City: Stornoway", "Ville : Montréal", "County:")
+  is taken to the end of its line, whatever it looks like.
 
 Over-redaction is bounded by the introducers: they are phrases that announce an address, not any "to" or "at".
 """
@@ -24,7 +26,15 @@ from collections.abc import Iterable
 
 import regex
 
-__all__ = ["ADDRESS_INTRODUCERS", "MAX_CHARS", "MAX_LINES", "AddressClauses", "might_hold_introducer"]
+__all__ = [
+    "ADDRESS_INTRODUCERS",
+    "FORM_FIELDS",
+    "MAX_CHARS",
+    "MAX_FIELD_CHARS",
+    "MAX_LINES",
+    "AddressClauses",
+    "might_hold_introducer",
+]
 
 #: Phrases that announce an address in the languages customers write in (case-insensitive, whole words).
 ADDRESS_INTRODUCERS: tuple[str, ...] = (
@@ -48,6 +58,14 @@ ADDRESS_INTRODUCERS: tuple[str, ...] = (
     "địa chỉ:", "địa chỉ", "dia chi", "giao đến", "giao tới", "gửi đến", "ที่อยู่", "住所は", "住所:", "住所：",
     "お届け先", "地址:", "地址：", "送到", "배송지:", "배송지", "주소:", "주소는", "عنواني", "العنوان",
 )  # fmt: skip
+#: Form fields whose value, to the end of the line, is part of an address whatever it looks like ("City: Stornoway").
+FORM_FIELDS: tuple[str, ...] = (
+    "city", "town", "ville", "ciudad", "cidade", "città", "citta", "stadt", "ort", "plaats", "miasto", "county",
+    "state", "province", "provincia", "region", "district", "suburb", "barangay", "kota", "kecamatan",
+    "neighbourhood", "neighborhood", "colonia", "bairro", "address 1", "address 2", "address line 1",
+    "address line 2", "street", "rue", "calle", "straße", "strasse",
+)  # fmt: skip
+MAX_FIELD_CHARS = 60
 MAX_CHARS = 140
 MAX_LINES = 3
 _FILLER = r"(?:[ \t]*(?:is|es|é|est|ist|è|je|は|:|：|-)(?![\p{L}\d]))*[ \t]*"
@@ -78,7 +96,9 @@ _DIGIT = regex.compile(r"\d")
 _MIN_CAPITALISED = 2
 
 
-_FIRST_WORDS = frozenset(p.split()[0].rstrip(":：").casefold() for p in ADDRESS_INTRODUCERS if p.isascii())
+_FIRST_WORDS = frozenset(
+    p.split()[0].rstrip(":：").casefold() for p in (*ADDRESS_INTRODUCERS, *FORM_FIELDS) if p.isascii()
+)
 _WORDS = regex.compile(r"[\p{L}']+")
 
 
@@ -106,6 +126,9 @@ class AddressClauses:
             rf"(?:[ \t,;]+(?i:{_alternation(stops)})(?![\p{{L}}\d])|[.!?](?=[ \t]|$)(?<![ \t]\p{{L}}{{1,5}}\.)"
             rf"|[ \t]+(?i:{_DATE_OR_TIME})|[ \t]+(?:{_VERBS})(?![\p{{L}}\d])|[ \t]+{_WHEN})"
         )
+        self._field = regex.compile(
+            rf"(?im)^[ \t]*(?:{_alternation(FORM_FIELDS)})[ \t]*[:：][ \t]*(?P<value>[^\n]{{1,{MAX_FIELD_CHARS}}})"
+        )
         self._leading_stop = regex.compile(rf"(?i:{_alternation(stops)})(?![\p{{L}}\d])")
         self._trailing = regex.compile(rf"(?:[ \t,.!]+(?i:{_alternation(_TRAILING)}))+[ \t.!]*$")
 
@@ -127,6 +150,10 @@ class AddressClauses:
             clause = text[start:end].rstrip(" \t,.;")
             if clause and self._addressy(clause):
                 spans.append((start, start + len(clause)))
+        for field in self._field.finditer(text):
+            value = field.group("value").rstrip(" \t,.;")
+            if any(c.isalnum() for c in value):
+                spans.append((field.start("value"), field.start("value") + len(value)))
         return spans
 
     def _clause_end(self, text: str, start: int) -> int:

@@ -38,11 +38,11 @@ STRICTNESS = ("shape", "possible", "valid")
 _SPACE = "[ \u00a0\u202f]"
 #: A separator between two digit groups: one punctuation mark with at most one space on either side, or one or
 #: two spaces. Possessive digit groups (``\d++``) keep the scan linear on long digit strings.
-_SEP = rf"(?:{_SPACE}?[-._\u2010-\u2013/]{{1,2}}{_SPACE}?|{_SPACE}{{1,2}})"
+_SEP = rf"(?:{_SPACE}?[-._=\u2010-\u2013/]{{1,2}}{_SPACE}?|{_SPACE}{{1,2}})"
 _PAREN_GROUP = r"\((?:\+|00)?\d{1,5}\)"
 #: A digit group. Letters typed for digits count as digits: an O for a zero ("07700 9OO 512", "O7700", "604.555.O163")
 #: where no other letter follows it, an l or I between digits for a one ("0806 482 77l3").
-_GROUP = r"(?:\d|[Oo](?=[Oo]*\d))(?:\d|[Oo](?![^\W\d_Oo])|(?<=\d)[lI](?=\d))*+"
+_GROUP = r"(?:\d|[Oo](?=[OolI]*\d))(?:\d|[Oo](?![^\W\d_OolI])|(?<=[\dOo])[lI](?=[\dOolI]*\d))*+"
 _RUN = re.compile(
     rf"(?:(?:\+|\uff0b){_SPACE}?|\(\+\d{{1,3}}\){_SPACE}?)?"
     rf"(?:{_PAREN_GROUP}{_SEP}?)?{_GROUP}"

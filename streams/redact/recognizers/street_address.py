@@ -315,6 +315,13 @@ class StreetAddressRecognizer(PatternRecognizer):
             _STRONG,
         ),
         Pattern(
+            "number + highway or county road",
+            rf"{_NUMBER_START}\d{{1,6}}{_S}+(?:(?i:fm|rm|rr|co\.?{_S}?rd\.?|county{_S}+(?:road|rd)|cr|sr|state{_S}+(?:route|rd)|"
+            rf"route|rte\.?|hwy\.?|highway|us{_S}+(?:hwy|highway|route)|ih)){_S}*-?{_S}*\d{{1,4}}[A-Z]?"
+            rf"(?:{_S}+[NSEW](?![\p{{L}}\d]))?",
+            _STRONG,
+        ),
+        Pattern(
             "post office box",
             r"(?<![\p{L}\d])(?i:p\.?[ \t]?o\.?[ \t]*box|post[ \t]+office[ \t]+box|postfach|apartado(?:[ \t]+postal)?|"
             r"caixa[ \t]+postal|casilla|boîte[ \t]+postale|private[ \t]+bag|p\.?m\.?b\.?)"
@@ -324,7 +331,7 @@ class StreetAddressRecognizer(PatternRecognizer):
         Pattern(
             "rural route or military box",
             r"(?<![\p{L}\d])(?i:rural[ \t]+route|r\.?[ \t]?r\.?|hc|highway[ \t]+contract|star[ \t]+route|psc|cmr|unit)"
-            r"[ \t]*#?[ \t]*\d{1,5},?[ \t]*(?i:box)[ \t]*#?[ \t]*\d{1,5}(?![\p{L}\d])"
+            r"[ \t]*#?[ \t]*\d{1,5},?[ \t]*(?i:box)[ \t]*#?[ \t]*\d{1,5}[A-Z]?(?![\p{L}\d])"
             r"|(?<![\p{L}\d])(?:APO|FPO|DPO)[ \t]+(?:AA|AE|AP)[ \t]+\d{5}(?![\p{L}\d])",
             _STRONG,
         ),
@@ -510,7 +517,8 @@ class StreetAddressRecognizer(PatternRecognizer):
             global_regex_flags=regex.MULTILINE,
         )
         self._unit_before = regex.compile(
-            rf"(?:(?<![\p{{L}}\d])(?i:{_UNIT})\.?[ \t]*[#:]?[ \t]*(?:\d{{1,5}}\p{{L}}?|\p{{Lu}})?,?[ \t]*)+$"
+            rf"(?:(?<![\p{{L}}\d])(?i:{_UNIT})\.?[ \t]*[#:]?[ \t]*(?:\d{{1,5}}\p{{L}}?(?:/\d{{1,3}})?|\p{{Lu}})?,?"
+            r"[ \t]*)+$"
         )
         #: Feature tuple (``_FEATURES`` order) -> the patterns whose needs it meets, built as texts show them.
         self._applicable: dict[tuple[bool, ...], list[tuple[Pattern, regex.Pattern[str]]]] = {}
