@@ -12,7 +12,8 @@ address is", "deliver to", "alamat:", "dirección:", "住所は", "배송지:").
   are no address), a connective before a new clause ("and call", "but", "because", "if", "when", "thanks"), a
   verb ("…, Anna said hi"), or a date or time ("… on 8/1");
 - it counts only if it holds a digit, two capitalised words or a word of a script without capitals (Han, kana,
-  Hangul, Thai, Arabic): "deliver to my office" and "the address is the same as before" find nothing;
+  Hangul, Thai, Arabic): "deliver to my office" and "the address is the same as before" find nothing; a digit
+  does not count when the clause opens with a counting noun or a brand ("ship to Amazon 2 items");
 - trailing chat words ("please", "thanks", "ya kak", "po") are trimmed;
 - in forms pasted into chat, the value of an address field ("City: Stornoway", "Ville : Montréal", "County:")
   is taken to the end of its line, whatever it looks like.
@@ -42,8 +43,7 @@ ADDRESS_INTRODUCERS: tuple[str, ...] = (
     "delivery address is", "shipping address", "shipping address is", "billing address", "home address",
     "my address", "deliver to", "deliver it to", "please deliver to", "pls deliver to", "ship to", "ship it to",
     "send it to", "send to", "bring it to", "bring am to", "drop it at", "drop off at", "pick up from",
-    "pickup from", "collect from", "i live at", "we live at", "i live on", "we're at", "we are at", "im at",
-    "i'm at", "located at", "moved to",
+    "pickup from", "collect from", "i live at", "we live at", "i live on",
     "adresse:", "adresse ist", "meine adresse", "anschrift:", "lieferadresse:", "liefern an", "lieferung an",
     "mon adresse", "adresse :", "livrez au", "livrer au", "livraison au", "livraison à",
     "dirección:", "direccion:", "mi dirección es", "mi direccion es", "la dirección es", "la direccion es",
@@ -117,7 +117,16 @@ def _alternation(phrases: Iterable[str]) -> str:
 class AddressClauses:
     """Finds the clause after an address introducer (module doc)."""
 
-    def __init__(self, *, identifier_words: Iterable[str], introducers: Iterable[str] = ADDRESS_INTRODUCERS) -> None:
+    def __init__(
+        self,
+        *,
+        identifier_words: Iterable[str],
+        ordinary_first_words: Iterable[str] = (),
+        introducers: Iterable[str] = ADDRESS_INTRODUCERS,
+    ) -> None:
+        """:param ordinary_first_words: words that, opening the clause, make its digits a count or a product
+        ("ship to Amazon 2 items", "Gate 4"): then only capitals or another script make it an address."""
+        self._ordinary = frozenset(w.casefold() for w in ordinary_first_words)
         self._introducer = regex.compile(
             rf"(?<![\p{{L}}\d])(?i:{_alternation(introducers)})(?![\p{{L}}\d]){_FILLER}", regex.IGNORECASE
         )
@@ -148,7 +157,7 @@ class AddressClauses:
             if trailing:
                 end = trailing.start()
             clause = text[start:end].rstrip(" \t,.;")
-            if clause and self._addressy(clause):
+            if clause and self._addressy(clause, self._first_word_ordinary(clause)):
                 spans.append((start, start + len(clause)))
         for field in self._field.finditer(text):
             value = field.group("value").rstrip(" \t,.;")
@@ -180,10 +189,14 @@ class AddressClauses:
             end += 1
         return end if end == start or text[end - 1 : end] != "\n" else end - 1
 
+    def _first_word_ordinary(self, clause: str) -> bool:
+        first = _WORDS.search(clause)
+        return first is not None and first.start() == 0 and first.group().casefold() in self._ordinary
+
     @staticmethod
-    def _addressy(clause: str) -> bool:
+    def _addressy(clause: str, ordinary_start: bool = False) -> bool:
         return bool(
-            _DIGIT.search(clause)
+            (_DIGIT.search(clause) and not ordinary_start)
             or _WITHOUT_CAPITALS.search(clause)
             or len(_CAPITALISED_WORD.findall(clause)) >= _MIN_CAPITALISED
         )

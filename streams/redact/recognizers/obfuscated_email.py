@@ -15,13 +15,16 @@ import regex
 from presidio_analyzer import AnalysisExplanation, LocalRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
+from streams.redact.prefilter import COMMON_WORDS
+
 __all__ = ["ObfuscatedEmailRecognizer", "might_hold_obfuscated_email"]
 
 ENTITY = "EMAIL_ADDRESS"
 _AT = r"(?:[ \t]*[(\[{<][ \t]*at[ \t]*[)\]}>][ \t]*|[ \t]+at[ \t]+|[ \t]*@[ \t]*)"
 _DOT = r"(?:[ \t]*[(\[{<][ \t]*dot[ \t]*[)\]}>][ \t]*|[ \t]+dot[ \t]+|\.)"
 _SHAPE = regex.compile(
-    rf"(?<![\w.+-])(?i:(?P<local>[\w+-]+(?:{_DOT}[\w+-]+)*)(?P<at>{_AT})[\w-]+(?:{_DOT}[\w-]+)*{_DOT}[a-z]{{2,6}})"
+    rf"(?<![\w.+-])(?i:(?P<local>[\w+-]+(?:{_DOT}[\w+-]+)*)(?P<at>{_AT})(?P<domain>[\w-]+)(?:{_DOT}[\w-]+)*{_DOT}"
+    rf"[a-z]{{2,6}})"
     r"(?![\w])"
 )
 _SPELLED_DOT = regex.compile(r"(?i:[ \t(\[{<]dot[ \t)\]}>])")
@@ -65,6 +68,8 @@ class ObfuscatedEmailRecognizer(LocalRecognizer):
                 results.append(self._result(match.start(), match.end(), "address next to another script"))
         for match in _SHAPE.finditer(text):
             spelled_at = "@" not in match.group("at")
+            if spelled_at and match.group("domain").casefold() in COMMON_WORDS:
+                continue  # "look at it dot by dot": "it" is no mail domain
             if not (spelled_at or _SPELLED_DOT.search(match.group())):
                 continue  # a plain address: Presidio's
             if spelled_at and not (

@@ -489,7 +489,10 @@ class StreetAddressRecognizer(PatternRecognizer):
     ) -> None:
         """``is_english`` (a case-folded word is a dictionary word: the name gazetteer's) switches on street names
         without a street word after an address cue (``cued_street.py``); without it they are not looked for."""
-        self._clauses = AddressClauses(identifier_words=identifier_words)
+        self._clauses = AddressClauses(
+            identifier_words=identifier_words,
+            ordinary_first_words=[*COUNTER_WORDS, *NOT_STREET_NAMES, *NOT_NAMES],
+        )
         self._cued = None
         if is_english is not None:
             ordinary = _TRAILING_COMMON | frozenset(CALENDAR_WORDS) | _COUNTERS | frozenset(NOT_STREET_NAMES)
