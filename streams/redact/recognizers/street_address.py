@@ -171,12 +171,18 @@ _NEEDS: dict[str, tuple[str, ...]] = {
     "Korean road address": ("digit", "hangul"),
     "Korean city + district": ("hangul",),
     "Chinese street address": ("digit", "cjk"),
+    "post office box": ("digit", "box"),
+    "rural route or military box": ("digit", "box"),
     "postcode after its name": ("digit", "postcode word"),
     "number + street type + lower-case name": ("digit", "prefix"),
     "street type + lower-case name + number": ("digit", "prefix"),
 }
 _DIGIT = regex.compile(r"\d")
-_FEATURES = ("digit", "prefix", "postcode word", "cjk", "hangul", "suffix", "compound")
+_FEATURES = ("digit", "prefix", "postcode word", "cjk", "hangul", "suffix", "compound", "box")
+#: Words every post-office, rural-route or military box address holds one of.
+_BOX_WORDS = frozenset(
+    {"box", "postfach", "apartado", "postal", "casilla", "postale", "bag", "pmb", "p.m.b", "apo", "fpo", "dpo"}
+)
 _PREFIX_GATE = regex.compile(rf"(?<![\p{{L}}])(?i:{_PREFIX})(?![\p{{L}}])")
 _POSTCODE_WORD_GATE = regex.compile(rf"(?i:{_POSTCODE_WORDS})")
 _CJK_GATE = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}]")
@@ -343,13 +349,13 @@ class StreetAddressRecognizer(PatternRecognizer):
         ),
         Pattern(
             "lower-case city + state + ZIP",
-            rf"(?<![\p{{L}}\d])(?:[a-z][a-z'-]+[ \t]+){{1,3}}(?:{_LOWER_STATES}),?[ \t]+"
+            rf"(?<=[a-z][a-z'-]+[ \t]+)(?<![\p{{L}}\d])(?:{_LOWER_STATES}),?[ \t]+"
             rf"(?:\d{{5}}(?:-\d{{4}})?|(?<=(?:nsw|vic|qld|tas|act|nt|wa|sa),?[ \t]+)\d{{4}})(?![\p{{L}}\d])",
             _STRONG,
         ),
         Pattern(
             "Singapore postcode",
-            r"(?<![\p{L}\d])(?:[Ss]\(?\d{6}\)?|(?i:singapore)[ \t]+\d{6})(?![\p{L}\d])",
+            r"(?<![\p{L}\d])[Ss](?:\(?\d{6}\)?|(?i:ingapore)[ \t]+\d{6})(?![\p{L}\d])",
             _WEAK,
         ),
         Pattern("Ghana digital address", r"(?<![\p{L}\d])[A-Z]{2}-\d{3,4}-\d{4}(?![\p{L}\d])", _WEAK),
@@ -571,6 +577,7 @@ class StreetAddressRecognizer(PatternRecognizer):
             _HANGUL_GATE.search(text) is not None,
             not _SUFFIX_FIRST_WORDS.isdisjoint(words),
             any(w.endswith(_COMPOUND_ENDINGS) for w in words),
+            not _BOX_WORDS.isdisjoint(words) or "pobox" in text.casefold().replace(".", "").replace(" ", ""),
         )
         applicable = self._applicable.get(features)
         if applicable is None:
