@@ -266,8 +266,10 @@ class RedactionSettings(_Section):
         "mijn naam is", "ik ben", "jag heter", "jeg hedder", "jmenuji se", "benim adım", "habla", "le habla",
         "fala", "parla", "spricht", "أنا", "اسمي", "tell", "ask", "remind", "im", "cc", "chamo-me", "me chamo",
         "tên là", "tên tôi là", "tôi là", "em là", "mình là", "minh la", "toi la", "ten la", "nama saya",
-        "ako si", "ang pangalan ko ay", "mam na imię", "zovem se", "tên", "em tên", "tên em", "معك", "باسم",
-        "أستاذ", "استاذ", "الأستاذ", "السيد", "السيدة", "لأخوي", "أخوي", "لأختي", "ชื่อ", "คุณ", "its",
+        "ako si", "ang pangalan ko ay", "mam na imię", "zovem se", "tên", "em tên", "tên em", "معك",
+        "باسم", "أستاذ", "استاذ", "الأستاذ", "السيد", "السيدة", "لأخوي", "أخوي", "لأختي", "ชื่อ",
+        "คุณ", "its", "driver", "rider", "seller", "courier", "technician", "captain", "أستاذة",
+        "أخي", "أختي",
     )
     #: Acknowledgements an agent puts before a customer's first name; the name must be followed by punctuation
     #: ("Done Kavya, ..."), so "Perfect Timing" is not a name.

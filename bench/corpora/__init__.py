@@ -11,8 +11,8 @@ the recognisers, so it measures what they already thought of. These corpora come
   corpora or the simulator, each to its own brief (``handwritten_blind*.txt``). Each was first scored as held
   out (figures in ``docs/redaction.md``), then became a DEVELOPMENT set: ``blind1`` (international mix),
   ``blind2`` (English-speaking markets, phone-typed), ``blind3`` (multilingual), ``blind4`` (North American and
-  British operations), ``blind5`` (Latin America, Middle East, Africa, Asia). ``blind6`` (formal service
-  worldwide, pasted e-mails) and ``blind7`` (gig-economy one-liners) are held out.
+  British operations), ``blind5`` (Latin America, Middle East, Africa, Asia), ``blind6`` (formal service
+  worldwide, pasted e-mails), ``blind7`` (gig-economy one-liners). New blind sets are the way to measure again.
 
 Every item carries its PII spans, labelled hard negatives (values that must survive redaction) and slice tags
 for per-slice figures. Development uses seed 1 and ``handwritten_dev``; reports use seed 101 and the held-out

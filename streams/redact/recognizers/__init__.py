@@ -34,6 +34,7 @@ from streams.redact.recognizers.name_words import NOT_NAMES
 from streams.redact.recognizers.ner import ChatSpacyRecognizer
 from streams.redact.recognizers.obfuscated_email import ObfuscatedEmailRecognizer, might_hold_obfuscated_email
 from streams.redact.recognizers.phone import ChatPhoneRecognizer
+from streams.redact.recognizers.spelled_phone import SpelledPhoneRecognizer
 from streams.redact.recognizers.street_address import StreetAddressRecognizer, might_hold_address
 
 __all__ = [
@@ -50,6 +51,7 @@ __all__ = [
 Gate = Callable[[str], bool]
 #: ``\d`` is Unicode-aware like the recognisers' own patterns and python-phonenumbers (which reads any digit).
 _DIGIT = re.compile(r"\d")
+_MIN_SPELLED_CHARS = 20
 _IBAN_START = re.compile(r"[A-Za-z]{2}[ -]?\d{2}")
 
 
@@ -72,6 +74,11 @@ def has_at(text: str) -> bool:
 def has_digit_or_colon(text: str) -> bool:
     """IPv4 needs digits; every IPv6 form (even ``::``) needs a colon."""
     return ":" in text or has_digit(text)
+
+
+def has_letters(text: str) -> bool:
+    """Numbers spelled out in words need at least 20 letters ("one two three four five six seven")."""
+    return len(text) >= _MIN_SPELLED_CHARS
 
 
 def always(text: str) -> bool:
@@ -111,6 +118,7 @@ def build_recognizers(settings: RedactionSettings) -> list[GatedRecognizer]:
             ),
             has_digit,
         ),
+        GatedRecognizer(SpelledPhoneRecognizer(language=lang), has_letters),
         GatedRecognizer(EmailRecognizer(supported_language=lang), has_at),
         GatedRecognizer(ObfuscatedEmailRecognizer(language=lang), might_hold_obfuscated_email),
         GatedRecognizer(CreditCardRecognizer(supported_language=lang), has_digit),

@@ -51,6 +51,8 @@ _LETTER_FLAT = regex.compile(r"^[A-Z]\d{4}$")
 _MAX_CODE_LETTERS = 3
 #: Words of a place name after a postcode in the anchor's own part ("8000 aarhus c", "2514 ed den haag").
 _PLACE_WORDS_AFTER_POSTCODE = 3
+#: Capitalised place words right after a street line in its own part ("… m. 15 Warszawa", "… 4º izq Madrid").
+_PLACE_WORDS_AFTER_STREET = 2
 _MAX_MIXED_TOKEN = 4
 
 
@@ -136,7 +138,13 @@ class AddressExtent:
             kept = self._valid_tokens(tokens, from_end=False)
             kinds = [self._kind(t.group()) for t in kept]
             numbers = [i for i, kind in enumerate(kinds) if kind == "number"]
-            if numbers and numbers[-1] > 0:
+            places = 0
+            while places < min(len(kinds), _PLACE_WORDS_AFTER_STREET) and kinds[places] == "capital":
+                places += 1
+            if places and not numbers:
+                # "ul. Marszałkowska 84/92 m. 15 Warszawa kod …": the city right after the street, in its part.
+                end = kept[places - 1].end()
+            elif numbers and numbers[-1] > 0:
                 # Up to the last postcode-like number and the place words right after it: "… 1 tv 8000 aarhus c",
                 # "london e8 2nd" (then "buzzer …" is left).
                 last = numbers[-1]

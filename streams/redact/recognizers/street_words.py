@@ -157,6 +157,8 @@ UNIT_DESIGNATORS: tuple[str, ...] = (
     "daire", "kat", "d:", "dpt", "puerta", "pta", "pta.", "mieszkanie", "m", "lokal", "byt", "whg", "whg.",
     "д.", "кв.", "корп.", "стр.", "под.", "эт.", "tower", "twr", "wing",
     "ap", "ap.", "bl", "bl.", "sc", "sc.", "et", "et.", "of", "of.", "andar", "rt", "rw", "số", "tv", "th", "mf",
+    "klatka", "m", "m.", "подъезд", "под", "кв", "izq", "izda", "dcha", "dto", "esq", "imm", "imm.", "flr", "shop",
+    "lt", "lt.", "lantai", "makaan", "gali", "gali no", "dor", "3emara",
 )
 #: USPS directionals before or after a street name ("1600 N Main St SE").
 DIRECTIONALS: tuple[str, ...] = (

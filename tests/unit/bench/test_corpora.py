@@ -19,7 +19,7 @@ SIZE = 600
 GENERATED = ("faker", "mimesis")
 ALL = ("faker", "mimesis", "handwritten_dev", "handwritten_test")
 #: The blind set was written to its own brief (no PII-free share or negative kinds imposed): labels only.
-LABELLED = (*ALL, *(f"handwritten_blind{n}" for n in range(1, 6)))
+LABELLED = (*ALL, *(f"handwritten_blind{n}" for n in range(1, 8)))
 NEGATIVE_KINDS = {"order", "tracking", "sid", "timestamp", "price", "version", "error_code", "capitalised_word"}
 
 

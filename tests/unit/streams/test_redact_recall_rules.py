@@ -208,7 +208,34 @@ def test_at_and_dot_in_ordinary_sentences_are_no_e_mail(analyzer: FastAnalyzer, 
         ("date of birth 12-Aug-1968", "12-Aug-1968"),
         ("datum narození 12. 6. 1983", "12. 6. 1983"),
         ("tanggal lahir 02-11-1995 kak", "02-11-1995"),
+        ("DOB is 1st of April 1969 (yes really)", "1st of April 1969"),
+        ("1992년 7월 19일입니다.", "1992년 7월 19일"),
+        # a full date in an adult's birth years answers "date of birth?" asked in an earlier message
+        ("sure, it's 12/07/1979 and BS6 5JX", "12/07/1979"),
     ],
 )
 def test_birth_dates_in_other_languages_and_forms(analyzer: FastAnalyzer, text: str, value: str) -> None:
     assert ("DATE_OF_BIRTH", text.index(value), text.index(value) + len(value)) in spans(analyzer, text)
+
+
+@pytest.mark.parametrize("text", ["Vertrag seit 01.04.2019", "delivered on 12/03/2025", "see you on 5 May"])
+def test_recent_dates_without_a_birth_word_are_no_birth_date(analyzer: FastAnalyzer, text: str) -> None:
+    assert not [s for s in spans(analyzer, text) if s[0] == "DATE_OF_BIRTH"]
+
+
+def test_a_phone_number_read_out_in_words_is_a_phone_number(analyzer: FastAnalyzer) -> None:
+    text = "call me at six four six five five five zero one nine nine"
+    assert redacted(analyzer, text, "six four six five five five zero one nine nine")
+    assert not spans(analyzer, "one of two or three people said five")
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("driver wanjiku was so kind, thank her pls", "wanjiku"),
+        ("seller mercy never sent my shoes", "mercy"),
+        ("ul. Marszałkowska 84/92 m. 15 Warszawa kod do bramy 3390", "ul. Marszałkowska 84/92 m. 15 Warszawa"),
+    ],
+)
+def test_names_after_a_role_and_the_city_after_a_street(analyzer: FastAnalyzer, text: str, value: str) -> None:
+    assert redacted(analyzer, text, value), spans(analyzer, text)
