@@ -35,9 +35,7 @@ TARGETS = {**dict.fromkeys(STRUCTURED, 0.99), "PERSON": 0.97, "STREET_ADDRESS": 
 NEGATIVES_MAX = 0.05
 DEV_FILES = tuple(f"handwritten_{n}" for n in ("dev", *(f"blind{i}" for i in range(1, 8))))
 HELD_OUT = ("faker", "mimesis", "handwritten_test", "handwritten")
-DEFAULT_CORPORA = (
-    "faker,mimesis,handwritten_test,handwritten_blind2,handwritten_blind3,handwritten_dev,handwritten_blind1"
-)
+DEFAULT_CORPORA = ",".join(("faker", "mimesis", "handwritten_test", *DEV_FILES))
 
 
 def _f(x: float) -> str:
