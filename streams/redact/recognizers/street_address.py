@@ -69,7 +69,7 @@ _ENDING = _alternation(COMPOUND_ENDINGS)
 _NOT_NAME = rf"(?!(?i:{_alternation(NOT_STREET_NAMES)})(?![\p{{L}}\d]))"
 _COUNTERS = frozenset(COUNTER_WORDS)
 _WORD_BEFORE = regex.compile(r"([\p{L}]+)[ \t]*[#:]?[ \t]*$")
-_GATE = regex.compile(rf"\d|\p{{Hangul}}|(?<![\p{{L}}])(?i:{_PREFIX_ALONE})(?![\p{{L}}])")
+_GATE = regex.compile(r"\d|\p{Hangul}")
 _S = r"[ \t\u00a0]"
 #: A capitalised street word ("Baker", "O'Connell", "Saint-Germain", "St.") or an ordinal ("5th", "42nd").
 _WORD = r"(?:\p{Lu}[\p{L}\p{M}'’.-]*|\d{1,3}(?:st|nd|rd|th|e|er|ª|º)\b)"
@@ -183,8 +183,13 @@ _FEATURES = ("digit", "prefix", "postcode word", "cjk", "hangul", "suffix", "com
 _BOX_WORDS = frozenset(
     {"box", "postfach", "apartado", "postal", "casilla", "postale", "bag", "pmb", "p.m.b", "apo", "fpo", "dpo"}
 )
-_PREFIX_GATE = regex.compile(rf"(?<![\p{{L}}])(?i:{_PREFIX})(?![\p{{L}}])")
-_POSTCODE_WORD_GATE = regex.compile(rf"(?i:{_POSTCODE_WORDS})")
+#: First words of street types and postcode words, as ``_WORD_RUN`` splits a case-folded text: the patterns that
+#: need one run only on texts that hold one (a set look-up instead of a scan of a 200-word alternation).
+_PREFIX_FIRST_WORDS = frozenset(p.casefold().split()[0].rstrip(".").rstrip("/") for p in PREFIX_TYPES)
+_PREFIX_ALONE_FIRST_WORDS = frozenset(
+    p.casefold().split()[0].rstrip(".").rstrip("/") for p in PREFIX_TYPES_WITHOUT_NUMBER
+)
+_POSTCODE_FIRST_WORDS = frozenset(w.replace("\\", "").split()[0].rstrip(".") for w in _POSTCODE_WORDS.split("|"))
 _CJK_GATE = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}]")
 _HANGUL_GATE = regex.compile(r"\p{Hangul}")
 #: The first word of every street suffix ("cul-de-sac" whole), as the text's words are split for the look-up.
@@ -197,7 +202,9 @@ _REGEX_TIMEOUT_S = 5.0
 def might_hold_address(text: str) -> bool:
     """The recogniser's gate: every pattern needs a digit, except a street type that names a street alone, a
     Korean city + district and the clause after an address introducer."""
-    return _GATE.search(text) is not None or might_hold_introducer(text)
+    if _GATE.search(text) is not None or might_hold_introducer(text):
+        return True
+    return not _PREFIX_ALONE_FIRST_WORDS.isdisjoint(w.rstrip(".") for w in _WORD_RUN.findall(text.casefold()))
 
 
 class StreetAddressRecognizer(PatternRecognizer):
@@ -571,8 +578,8 @@ class StreetAddressRecognizer(PatternRecognizer):
         words = [w.rstrip(".") for w in _WORD_RUN.findall(text.casefold())]
         features = (
             _DIGIT.search(text) is not None,
-            _PREFIX_GATE.search(text) is not None,
-            _POSTCODE_WORD_GATE.search(text) is not None,
+            not _PREFIX_FIRST_WORDS.isdisjoint(words),
+            not _POSTCODE_FIRST_WORDS.isdisjoint(words),
             _CJK_GATE.search(text) is not None,
             _HANGUL_GATE.search(text) is not None,
             not _SUFFIX_FIRST_WORDS.isdisjoint(words),
