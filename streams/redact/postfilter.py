@@ -9,10 +9,10 @@ the gazetteer and the position rules alike:
   kana, Hangul, Thai) are exempt: there a name touches the next word.
 - **month + day**: a PERSON that is a month name or abbreviation beside a day number or before a year is a date
   ("before 5 Mar", "on 1 Jan", "Jan 5", "bought Jan 2024"), although Jan and Mar are given names too.
-- **brands**: a PERSON directly followed by a commerce noun ("Marks & Spencer voucher", "Mercedes dealer",
-  "the Jordan store"), or by an order noun with a determiner before the name ("your Jordan order"), is a brand
-  or a shop. A name found after an introducer ("my name is …") is always kept, and nouns that follow people too
-  ("the Kumar booking", "Tom Jones order 1234", "account", "case") are not commerce nouns.
+- **brands**: a PERSON with a determiner before it and a commerce or order noun after it ("the Jordan store",
+  "your Jordan order", "my Dell charger") is a brand or a shop. A name found after an introducer ("my name is
+  …") is always kept, nouns that follow people too ("the Kumar booking", "account", "case") are no commerce
+  nouns, and a place found as LOCATION ("the Stockholm store") is never dropped here.
 - **labelled as something else**: an SSN, bank account number or birth date whose nearest keyword is an
   identifier word ("ticket 219-44-8810", "ref #77382911", "born 12/03/1980 and the order was on 12/03/2025")
   with no word of its own type nearer ("ssn", "account", "born"), or a dotted quad right after a version word
@@ -154,12 +154,15 @@ def _dated_month(text: str, start: int, end: int) -> bool:
 
 
 def _brand(text: str, result: RecognizerResult) -> bool:
+    """A name before a commerce noun after a determiner ("the Jordan store", "your Jordan order") is a brand or
+    a shop: unless a place gazetteer or spaCy also reads it as a place ("the Stockholm store"), which the caller
+    keeps (LOCATION findings are never dropped here)."""
     if _recognizer(result) == _INTRODUCED:
         return False
-    if _COMMERCE_AFTER.match(text, result.end):
-        return True
     determiner = _DETERMINER_BEFORE.search(text, max(0, result.start - 8), result.start)
-    return bool(determiner and _DETERMINED_AFTER.match(text, result.end))
+    if not determiner:
+        return False
+    return bool(_COMMERCE_AFTER.match(text, result.end) or _DETERMINED_AFTER.match(text, result.end))
 
 
 def _chain_fragment(text: str, result: RecognizerResult) -> bool:

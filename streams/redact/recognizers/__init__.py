@@ -34,6 +34,7 @@ from streams.redact.recognizers.name_words import NOT_NAMES
 from streams.redact.recognizers.ner import ChatSpacyRecognizer
 from streams.redact.recognizers.obfuscated_email import ObfuscatedEmailRecognizer, might_hold_obfuscated_email
 from streams.redact.recognizers.phone import ChatPhoneRecognizer
+from streams.redact.recognizers.place_names import PlaceNameRecognizer
 from streams.redact.recognizers.spelled_phone import SpelledPhoneRecognizer
 from streams.redact.recognizers.street_address import StreetAddressRecognizer, might_hold_address
 
@@ -97,7 +98,7 @@ def build_recognizers(settings: RedactionSettings) -> list[GatedRecognizer]:
     """The recognisers for the allow-listed entities (others are not even built)."""
     lang = settings.language
     gazetteer = None
-    if settings.name_gazetteer and {"PERSON", "STREET_ADDRESS"} & set(settings.entities):
+    if settings.name_gazetteer and {"PERSON", "STREET_ADDRESS", "LOCATION"} & set(settings.entities):
         from streams.redact.gazetteer import load_gazetteer
 
         gazetteer = load_gazetteer(settings)
@@ -175,6 +176,13 @@ def build_recognizers(settings: RedactionSettings) -> list[GatedRecognizer]:
             language=lang,
         )
         candidates.append(GatedRecognizer(shapes, always))
+    if gazetteer is not None and "LOCATION" in settings.entities:
+        places = PlaceNameRecognizer(
+            is_english=gazetteer.is_english,
+            ordinary=[*COMMON_WORDS, *NOT_NAMES, *settings.name_exclusions],
+            language=lang,
+        )
+        candidates.append(GatedRecognizer(places, always))
     if not (settings.name_introducers or settings.name_titles or settings.name_address_words):
         # Empty phrase lists switch the introduced-name recogniser off (it could find nothing).
         candidates = [c for c in candidates if not isinstance(c.recognizer, IntroducedNameRecognizer)]
