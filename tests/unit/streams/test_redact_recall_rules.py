@@ -239,3 +239,22 @@ def test_a_phone_number_read_out_in_words_is_a_phone_number(analyzer: FastAnalyz
 )
 def test_names_after_a_role_and_the_city_after_a_street(analyzer: FastAnalyzer, text: str, value: str) -> None:
     assert redacted(analyzer, text, value), spans(analyzer, text)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("roaming doesn't work here in Cluj-Napoca", "Cluj-Napoca"),
+        ("I'm near Wrocław so the nearest pickup point is fine", "Wrocław"),
+        ("the Stockholm store was closed", "Stockholm"),
+        ("driver took me to ikeja instead", "ikeja"),
+        ("I live in Reading", "Reading"),
+    ],
+)
+def test_place_names_of_geonames_are_locations(analyzer: FastAnalyzer, text: str, value: str) -> None:
+    assert ("LOCATION", text.index(value), text.index(value) + len(value)) in spans(analyzer, text)
+
+
+@pytest.mark.parametrize("text", ["Nice to meet you", "Reading is hard", "Mobile data is off", "no problem at all"])
+def test_place_names_that_are_english_words_need_a_place_preposition(analyzer: FastAnalyzer, text: str) -> None:
+    assert not [s for s in spans(analyzer, text) if s[0] == "LOCATION"]
