@@ -5,9 +5,9 @@ plain Python (about a millisecond per 1,000 events), and the suites state the ex
 
 * ``occurred_at_epoch_s`` (None when missing or not ISO 8601) and ``occurred_at_lead_s`` (how far ahead of the
   worker's clock the event claims to be);
-* ``index_value`` (a non-integer ``index`` becomes ``-inf`` so ``index_non_negative`` rejects it) and
-  ``index_in_order``: for ``message.added``, whether the index increased over the conversation's earlier
-  ``message.added`` events *in this batch* (a repeated delivery of one message is not a decrease);
+* ``index_value`` (a non-integer ``index`` becomes ``-inf`` so ``index_non_negative`` rejects it). There is no
+  rule on the *order* of indexes: Twilio delivers a conversation's webhooks concurrently and Event Streams makes
+  no order promise, so a message arriving after a later one is normal traffic (docs/reliability.md);
 * ``body_chars``; ``attributes_error`` (set by :mod:`schemas.twilio` when Attributes were not a JSON object);
 * ``missing_required``: filled in per suite from its ``meta.required`` list (:func:`missing_required`).
 
@@ -90,29 +90,6 @@ def _attributes_error(value: Any) -> str | None:
     return None if _blank(error) else str(error)
 
 
-def _index_order(records: Sequence[Mapping[str, Any]], indexes: Sequence[float | None]) -> list[bool | None]:
-    """``message.added`` rows: did the index increase within the conversation, in batch (offset) order?"""
-    highest: dict[str, float] = {}
-    seen: dict[tuple[str, str], float] = {}
-    verdicts: list[bool | None] = []
-    for record, index in zip(records, indexes, strict=True):
-        conversation = record.get("conversation_sid")
-        if record.get("event_type") != _MESSAGE_ADDED or index is None or not isinstance(conversation, str):
-            verdicts.append(None)
-            continue
-        message = str(record.get("message_sid"))
-        if seen.get((conversation, message)) == index:  # the same message delivered again (at-least-once)
-            verdicts.append(True)
-            continue
-        previous = highest.get(conversation)
-        in_order = previous is None or index > previous
-        verdicts.append(in_order)
-        if in_order:
-            highest[conversation] = index
-            seen[(conversation, message)] = index
-    return verdicts
-
-
 def blank_rows(
     records: Sequence[Mapping[str, Any]], columns: Mapping[str, Sequence[Any]], names: Sequence[str]
 ) -> dict[str, np.ndarray]:
@@ -162,7 +139,6 @@ def build_columns(records: Sequence[Mapping[str, Any]], *, now: datetime) -> dic
             "occurred_at_epoch_s": epochs,
             "occurred_at_lead_s": [None if e is None else e - now_s for e in epochs],
             "index_value": indexes,
-            "index_in_order": _index_order(records, indexes),
             "body_chars": [float(len(b)) if isinstance(b := r.get("body"), str) else None for r in records],
             "attributes_error": [_attributes_error(r.get("attributes")) for r in records],
         }

@@ -16,6 +16,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 __all__ = [
+    "MAX_INDEX",
+    "MAX_MEDIA_COUNT",
     "SCHEMA_VERSION",
     "AuthorRole",
     "ConversationEvent",
@@ -24,6 +26,9 @@ __all__ = [
 ]
 
 SCHEMA_VERSION = 1
+#: Bounds of the numeric fields, those of the ClickHouse columns that store them (UInt32, UInt16).
+MAX_INDEX = 2**32 - 1
+MAX_MEDIA_COUNT = 2**16 - 1
 
 
 class EventType(StrEnum):
@@ -80,12 +85,13 @@ class ConversationEvent(BaseModel):
     chat_service_sid: str | None = None
     message_sid: str | None = None
     participant_sid: str | None = None
-    #: The message's position in its conversation (Twilio ``Index``), for ordering.
-    index: int | None = Field(default=None, ge=0)
+    #: The message's position in its conversation (Twilio ``Index``), for ordering. Bounded like the column that
+    #: stores it (ClickHouse UInt32): Twilio never sends more, and an event that claims it is refused at the edge.
+    index: int | None = Field(default=None, ge=0, le=MAX_INDEX)
     author: str | None = None
     author_role: AuthorRole = AuthorRole.UNKNOWN
     body: str | None = None
-    media_count: int = Field(default=0, ge=0)
+    media_count: int = Field(default=0, ge=0, le=MAX_MEDIA_COUNT)
     channel: str = "chat"
     queue: str | None = None
     state_from: str | None = None

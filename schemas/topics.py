@@ -16,6 +16,7 @@ __all__ = [
     "QA_SAMPLES",
     "SLA_RESPONSES",
     "SLA_WINDOWS",
+    "SINK_DLQ",
     "SLA_WINDOW_INPUTS",
     "VALIDATED",
 ]
@@ -49,3 +50,6 @@ SLA_WINDOW_INPUTS = "cx.sla.window_inputs"
 SLA_WINDOWS = "cx.sla.windows"
 #: Conversations the QA sampler picked for review, with reasons (key = ConversationSid; streams/qa.py).
 QA_SAMPLES = "cx.qa.samples"
+#: Records whose rows ClickHouse could not store as they were (a value out of range), with table and reason
+#: (sinks/agent.py); stored in ``sink_rejections`` for a replay after a fix. Sources are cx.* topics: redacted.
+SINK_DLQ = "cx.sink.dlq"

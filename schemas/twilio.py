@@ -55,7 +55,7 @@ from pydantic import ValidationError
 
 from cxpulse.settings import DEFAULT_MAX_JSON_DEPTH, RoleRules, Settings
 from schemas.errors import InvalidEventError, InvalidReason
-from schemas.events import ConversationEvent, EventSource, EventType
+from schemas.events import MAX_INDEX, ConversationEvent, EventSource, EventType
 from schemas.jsondepth import text_nests_deeper_than, value_nests_deeper_than
 from schemas.roles import ADDRESS_CHANNEL_PREFIXES, AttributeWriter, address_channel, resolve_role
 
@@ -351,6 +351,8 @@ _JSON_TYPE_NAMES: Mapping[type, str] = {
 }
 _SHOW_MAX = 48
 _NON_NEGATIVE_INTEGER = re.compile(r"^[0-9]+$")
+#: A decimal string longer than this is refused before int() parses it (Python limits and slows huge ints).
+_MAX_DIGITS = 20
 _INTEGER = re.compile(r"^-?[0-9]+$")
 
 
@@ -491,13 +493,18 @@ def _index(fields: _Fields) -> int | None:
     value = fields.take(_F.INDEX)
     if value is None:
         return None
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return value
-    if isinstance(value, str) and _NON_NEGATIVE_INTEGER.match(value.strip()):
-        return int(value.strip())
-    raise InvalidEventError(
-        InvalidReason.BAD_VALUE, f"Index must be a non-negative integer, got {_show(value)}", field=_F.INDEX
-    )
+    number: int | None = None
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    elif isinstance(value, str) and _NON_NEGATIVE_INTEGER.match(value.strip()) and len(value.strip()) <= _MAX_DIGITS:
+        number = int(value.strip())
+    if number is None or not 0 <= number <= MAX_INDEX:
+        raise InvalidEventError(
+            InvalidReason.BAD_VALUE,
+            f"Index must be an integer from 0 to {MAX_INDEX}, got {_show(value)}",
+            field=_F.INDEX,
+        )
+    return number
 
 
 def _attributes(raw: Any, max_depth: int) -> tuple[dict[str, Any], dict[str, Any]]:

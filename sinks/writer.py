@@ -2,27 +2,39 @@
 
 A sink turns a micro-batch of Kafka records into rows per table (:data:`TableRows`) and calls
 :meth:`BatchWriter.write`; the stream acknowledges the offsets only after it returned, so nothing is committed
-that is not stored. A batch that keeps failing raises :class:`~sinks.errors.SinkBackpressure` after a bounded
-number of attempts, so the caller decides to wait and retry (holding its offsets) instead of the writer
-sleeping forever. Every insert carries a deduplication token: a retried batch is dropped by ClickHouse, and
-ReplacingMergeTree tables collapse rows replayed in other batches.
+that is not stored. Two kinds of failure are told apart (:func:`sinks.errors.is_transient`):
+
+- an *outage* (connection, timeout, overload) is retried with capped backoff, and after a bounded number of
+  attempts raises :class:`~sinks.errors.SinkBackpressure`, so the caller waits and retries holding its offsets;
+- a *bad row* (a value its column cannot take) is isolated by bisecting the table's rows: the halves without it
+  are stored, and the row comes back in :attr:`WriteResult.rejected` for the caller to dead-letter. One bad row
+  costs about ``2 log2(n)`` inserts and never blocks the rows around it. If every row of a batch of several is
+  rejected for one reason, that is a systemic problem (a column of the wrong type), not bad data: the batch is
+  held like an outage instead of dead-lettering everything.
+
+Every insert carries a deduplication token (a bisected part: the batch token plus its row range, so a replay
+bisects the same way and ClickHouse drops what it stored); ReplacingMergeTree tables collapse rows replayed in
+other batches.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import struct
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from cxpulse.settings import SinkSettings
 from sinks.clickhouse import Client
-from sinks.errors import SinkBackpressure
+from sinks.errors import SinkBackpressure, error_code, is_transient
 
-__all__ = ["BatchWriter", "TableRows", "WriteResult", "dedup_token"]
+__all__ = ["BatchWriter", "RejectedRow", "TableRows", "WriteResult", "dedup_token", "describe_error"]
 
 log = logging.getLogger(__name__)
+
+_MAX_REASON = 120
 
 
 @dataclass(frozen=True)
@@ -34,10 +46,38 @@ class TableRows:
 
 
 @dataclass(frozen=True)
+class RejectedRow:
+    """A row ClickHouse cannot store as it is: its table, its position in the batch's rows, and why."""
+
+    table: str
+    index: int
+    reason: str
+
+
+@dataclass(frozen=True)
 class WriteResult:
     rows: dict[str, int]
     attempts: int
     elapsed_s: float
+    rejected: tuple[RejectedRow, ...] = ()
+
+
+def describe_error(exc: BaseException) -> str:
+    """A short reason for a dead-letter row: the error type, the ClickHouse code, and for a number out of range
+    the client's message ("'I' format requires 0 <= number <= 4294967295"), never a string value."""
+    code = error_code(exc)
+    if code is not None:
+        name = getattr(exc, "name", None)
+        return f"{type(exc).__name__}: ClickHouse code {code}" + (f" ({name})" if name else "")
+    if isinstance(exc, struct.error):
+        return f"struct.error: {str(exc)[:_MAX_REASON]}"
+    if isinstance(exc, OverflowError):
+        return f"OverflowError: {str(exc)[:_MAX_REASON]}"
+    return type(exc).__name__
+
+
+class _Systemic(Exception):
+    """Every row of a batch of several failed for one reason: hold the batch, as for an outage."""
 
 
 def dedup_token(keys: Iterable[str]) -> str:
@@ -88,20 +128,17 @@ class BatchWriter:
         for attempt in range(1, cfg.insert_attempts + 1):
             try:
                 client = self._connection()
+                rejected: list[RejectedRow] = []
                 for table, batch in tables.items():
                     if batch.rows:
-                        client.insert(
-                            table,
-                            batch.rows,
-                            column_names=list(batch.columns),
-                            settings={"insert_deduplication_token": token},
-                        )
+                        rejected += self._insert_isolating(client, table, batch, token, 0, len(batch.rows))
                 return WriteResult(
-                    rows={t: len(b.rows) for t, b in tables.items()},
+                    rows={t: len(b.rows) - sum(r.table == t for r in rejected) for t, b in tables.items()},
                     attempts=attempt,
                     elapsed_s=time.monotonic() - started,
+                    rejected=tuple(rejected),
                 )
-            except Exception as exc:  # noqa: BLE001 - every failure is retried, then surfaced as backpressure
+            except Exception as exc:  # noqa: BLE001 - outages (and systemic rejections) are retried, then held
                 last_error = exc
                 self._reset()
                 delay = min(cfg.backoff_max_s, cfg.backoff_s * 2 ** (attempt - 1))
@@ -120,6 +157,31 @@ class BatchWriter:
             f"{type(last_error).__name__}",
             retry_after=cfg.backoff_max_s,
         )
+
+    def _insert_isolating(
+        self, client: Client, table: str, batch: TableRows, token: str, lo: int, hi: int
+    ) -> list[RejectedRow]:
+        """Insert ``batch.rows[lo:hi]``; on a bad-row error, bisect and return the rows that cannot be stored."""
+        whole = (lo, hi) == (0, len(batch.rows))
+        try:
+            client.insert(
+                table,
+                batch.rows[lo:hi],
+                column_names=list(batch.columns),
+                settings={"insert_deduplication_token": token if whole else f"{token}:{table}:{lo}-{hi}"},
+            )
+            return []
+        except Exception as exc:
+            if is_transient(exc):
+                raise
+            if hi - lo == 1:
+                return [RejectedRow(table, lo, describe_error(exc))]
+            mid = (lo + hi) // 2
+            rejected = self._insert_isolating(client, table, batch, token, lo, mid)
+            rejected += self._insert_isolating(client, table, batch, token, mid, hi)
+            if whole and len(rejected) == hi - lo and len({r.reason for r in rejected}) == 1:
+                raise _Systemic(f"every row of {table} rejected: {rejected[0].reason}") from exc
+            return rejected
 
     def close(self) -> None:
         self._reset()

@@ -47,6 +47,7 @@ def topic_configs(settings: Settings) -> dict[str, dict[str, str]]:
         settings.topic(names.VALIDATED): {},
         settings.topic(names.DQ_RESULTS): {},
         settings.topic(names.QA_SAMPLES): {},
+        settings.topic(names.SINK_DLQ): {},
     }
 
 
@@ -106,6 +107,7 @@ class Topics:
     sla_window_inputs: faust.TopicT
     sla_windows: faust.TopicT
     qa_samples: faust.TopicT
+    sink_dlq: faust.TopicT
 
     @classmethod
     def declare(cls, app: faust.App, settings: Settings) -> Topics:
@@ -132,4 +134,5 @@ class Topics:
             sla_window_inputs=topic(names.SLA_WINDOW_INPUTS),
             sla_windows=topic(names.SLA_WINDOWS),
             qa_samples=topic(names.QA_SAMPLES),
+            sink_dlq=topic(names.SINK_DLQ),
         )

@@ -44,7 +44,7 @@ def _simulated(count: int) -> list[ConversationEvent]:
 
 
 def _index_pair(template: ConversationEvent) -> tuple[ConversationEvent, ConversationEvent]:
-    """Two message.added events of a conversation of their own: index 40, then index 5 (the bad one)."""
+    """Two message.added events of a conversation of their own: index 40, then index 5 (arriving late)."""
     conversation = "CH" + "c" * 32
     high = template.model_copy(
         update={"event_id": "index-high", "conversation_sid": conversation, "index": 40, "message_sid": "IM" + "d" * 32}
@@ -93,13 +93,13 @@ def test_two_percent_bad_events_are_dead_lettered_with_reasons_and_counted(
 ) -> None:
     deployment = make_deployment()
     bad_count = int(_TOTAL * _BAD_SHARE)
-    simulated = _simulated(_TOTAL - bad_count - 1)
+    simulated = _simulated(_TOTAL - bad_count - 2)
     messages = [e for e in simulated if e.event_type is EventType.MESSAGE_ADDED]
     high, low = _index_pair(messages[0])
-    bad = [(low, "index_out_of_order"), *_bad_events(messages[1:], bad_count - 1)]
-    good = [high, *simulated]
-    # The index pair must meet in one micro-batch (the check is per batch): they go first, back to back.
-    stream = [high, low, *simulated, *(e for e, _ in bad[1:])]
+    bad = _bad_events(messages[1:], bad_count)
+    # A later message before an earlier one, back to back in one micro-batch: arrival order, both valid.
+    good = [high, low, *simulated]
+    stream = [high, low, *simulated, *(e for e, _ in bad)]
     assert len(stream) == _TOTAL and len({e.event_id for e in stream}) == _TOTAL
     _produce(deployment, stream)
     deployment.worker().start()

@@ -249,7 +249,7 @@ def test_mutation_is_rejected_by_the_normaliser(case: Mutation) -> None:
 
 
 def _index_pair() -> list[dict[str, Any]]:
-    """Two message.added events of one conversation whose index goes down (7, then 3)."""
+    """Two message.added events of one conversation whose index goes down (7, then 3): arrival order."""
     events = []
     for index, sid in ((7, "IM" + "a" * 32), (3, "IM" + "b" * 32)):
         sample = _load("onMessageAdded")
@@ -285,18 +285,17 @@ def test_mutation_passes_the_normaliser_and_fails_the_suite(
     assert (primary.reason, f"{primary.suite}/{primary.expectation}") == (case.reason, case.expectation)
 
 
-def test_decreasing_index_fails_and_the_earlier_message_passes(
-    mutated_batch: tuple[dict[str, int], BatchResult],
-) -> None:
+def test_messages_arriving_out_of_index_order_both_pass(mutated_batch: tuple[dict[str, int], BatchResult]) -> None:
+    """Twilio delivers concurrently and unordered: order is not validity (docs/reliability.md)."""
     positions, result = mutated_batch
-    failed = {f.position: f.primary for f in result.failed}
+    failed = {f.position for f in result.failed}
     assert positions["index-ok"] not in failed
-    assert failed[positions["index-decreasing"]].reason == "index_out_of_order"
+    assert positions["index-decreasing"] not in failed
 
 
 def test_bad_events_do_not_hold_back_the_good_ones(mutated_batch: tuple[dict[str, int], BatchResult]) -> None:
     positions, result = mutated_batch
-    bad = {p for name, p in positions.items() if name != "index-ok"}
+    bad = {p for name, p in positions.items() if not name.startswith("index-")}
     assert {f.position for f in result.failed} == bad
     assert {p.position for p in result.passed} == set(range(result.total)) - bad
 

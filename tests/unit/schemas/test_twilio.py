@@ -316,6 +316,9 @@ WEBHOOK_MUTATIONS = [
     ("onConversationStateUpdated", {"StateUpdated": "noon"}, InvalidReason.BAD_TIMESTAMP, "StateUpdated"),
     ("onMessageAdded", {"Index": "ten"}, InvalidReason.BAD_VALUE, "Index"),
     ("onMessageAdded", {"Index": "-1"}, InvalidReason.BAD_VALUE, "Index"),
+    # beyond any index Twilio can send, and beyond the UInt32 column that stores it (it stopped a sink once)
+    ("onMessageAdded", {"Index": "4294967296"}, InvalidReason.BAD_VALUE, "Index"),
+    ("onMessageAdded", {"Index": "1" * 40}, InvalidReason.BAD_VALUE, "Index"),
     ("onMessageAdded", {"EventType": "onUserAdded"}, InvalidReason.UNKNOWN_EVENT_TYPE, "EventType"),
     ("onMessageAdded", {"EventType": "onMessageSent"}, InvalidReason.UNKNOWN_EVENT_TYPE, "EventType"),
     ("onMessageAdded", {"EventType": "onMessageAdd"}, InvalidReason.PRE_ACTION_WEBHOOK, "EventType"),
@@ -351,6 +354,7 @@ CLOUDEVENT_MUTATIONS = [
     ("message.added", {"data/DateCreated": "01/02/2026"}, InvalidReason.BAD_TIMESTAMP, "DateCreated"),
     ("message.added", {"data/Index": -3}, InvalidReason.BAD_VALUE, "Index"),
     ("message.added", {"data/Index": True}, InvalidReason.BAD_VALUE, "Index"),
+    ("message.added", {"data/Index": 2**32}, InvalidReason.BAD_VALUE, "Index"),
     ("message.added", {"data/MessageBody": {"text": "hi"}}, InvalidReason.BAD_VALUE, "MessageBody"),
     # `time` is only consulted when data has no timestamp; then a bad one is fatal
     ("message.updated", {"data/DateUpdated": DELETE, "time": "soon"}, InvalidReason.BAD_TIMESTAMP, "time"),
