@@ -278,3 +278,50 @@ def test_customer_message_claiming_agent_is_produced_as_customer(
     response = run(service.conversations_webhook(_signed(form, headers), CONVERSATIONS_PATH, urlencode(form).encode()))
     assert response.status == 200
     assert producer.events[0].author_role.value == "customer"
+
+
+class _MultiDict(dict):  # type: ignore[type-arg]
+    def getall(self, name: str) -> list[str]:
+        return list(self[name])
+
+
+def test_repeated_form_keys_are_checked_as_twilio_signs_them_never_a_500(
+    service: IngestService, producer: FakeProducer
+) -> None:
+    """A plain dict of lists made the SDK raise TypeError before any signature was checked (a 500 for anyone)."""
+    headers, form = sample("onMessageAdded")
+    pairs = [*form.items(), ("Body", "second value")]
+    body = urlencode(pairs).encode()
+    unsigned = run(service.conversations_webhook({**headers, "X-Twilio-Signature": "AAAA"}, CONVERSATIONS_PATH, body))
+    assert unsigned.status == 403
+    multi: dict[str, list[str]] = {}
+    for key, value in pairs:
+        multi.setdefault(key, []).append(value)
+    url = f"{PUBLIC_URL}{CONVERSATIONS_PATH}"
+    signature = RequestValidator(TOKEN).compute_signature(url, _MultiDict(multi))
+    signed = run(service.conversations_webhook({**headers, "X-Twilio-Signature": signature}, CONVERSATIONS_PATH, body))
+    assert signed.status == 200
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        pytest.param("bodySHA256=", id="empty"),
+        pytest.param("bodySHA256=&bodySHA256={hash}", id="decoy-first"),
+        pytest.param("bodySHA256={hash}&bodySHA256=00", id="decoy-second"),
+        pytest.param("bodySHA256={upper}", id="upper-case"),
+        pytest.param("bodySHA256=zz", id="not-hex"),
+        pytest.param("other=1", id="absent"),
+    ],
+)
+def test_a_malformed_body_hash_is_403_not_500_and_nothing_is_produced(
+    service: IngestService, producer: FakeProducer, query: str
+) -> None:
+    """The SDK skips the body check for an empty bodySHA256, so the signed URL alone would carry any body."""
+    body = json.dumps([_cloudevent("message.added")]).encode()
+    digest = hashlib.sha256(body).hexdigest()
+    path_qs = f"{EVENTS_PATH}?{query.format(hash=digest, upper=digest.upper())}"
+    signature = RequestValidator(TOKEN).compute_signature(f"{PUBLIC_URL}{path_qs}", {})
+    headers = {"X-Twilio-Signature": signature, "Content-Type": "application/json"}
+    assert run(service.event_streams(headers, path_qs, body)).status == 403
+    assert producer.events == []
