@@ -370,6 +370,9 @@ class WorkerSettings(_Section):
     log_level: str = "info"
     #: Faust table/state directory; relative paths live under the stack state dir.
     data_dir: str = "worker"
+    #: A log line repeated within this many seconds is written once, then once more with a count (a broker
+    #: outage made aiokafka write 3,400 "Unable connect" lines per second). 0 = every line.
+    log_repeat_interval_s: float = Field(default=10.0, ge=0)
 
 
 class DashboardSettings(_Section):

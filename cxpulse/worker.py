@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from cxpulse.logs import install_log_hygiene
 from cxpulse.settings import Settings
 
 __all__ = ["run_worker"]
@@ -26,6 +27,7 @@ def run_worker(settings: Settings, *, migrate: bool = True) -> int:
 
         apply_migrations(settings)
     settings.state_path(settings.worker.data_dir).mkdir(parents=True, exist_ok=True)
+    install_log_hygiene(settings.worker.log_repeat_interval_s)
     app = create_app(settings)
     worker = Worker(app, loglevel=settings.worker.log_level, override_logging=False)
     worker.execute_from_commandline()
