@@ -84,6 +84,28 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
     return run_demo(settings, rate=args.rate, duration=args.duration, seed=args.seed)
 
 
+def _dlq(args: argparse.Namespace, settings: Settings) -> int:
+    from expectations.replay import replay_dlq
+    from expectations.report import parse_since
+
+    since = parse_since(args.since) if args.since else None
+    result = replay_dlq(
+        settings,
+        reasons=set(args.reason) if args.reason else None,
+        since=since,
+        dry_run=args.dry_run,
+        progress=lambda n: print(f"\rread {n} dead-letter records", end="", file=sys.stderr) if n % 500 == 0 else None,
+    )
+    verb = "would replay" if args.dry_run else "replayed"
+    print(
+        f"read {result.read} dead-letter records; {verb} {result.replayed} "
+        f"({', '.join(f'{k}: {v}' for k, v in sorted(result.reasons.items())) or 'none'}); skipped: "
+        f"{result.skipped_reason} other reasons, {result.skipped_time} older, {result.without_event} without a "
+        f"redacted event, {result.undecodable} undecodable"
+    )
+    return 0
+
+
 def _dq(args: argparse.Namespace, settings: Settings) -> int:
     from expectations.report import build_report, parse_since
     from sinks.clickhouse import make_client
@@ -152,6 +174,13 @@ def _parser() -> argparse.ArgumentParser:
     dq.add_argument("--since", default="24h", help="24h, 15m, 7d or an ISO 8601 time (default 24h)")
     dq.add_argument("--limit", type=int, default=10, help="how many failure reasons to list (default 10)")
     dq.set_defaults(func=_dq)
+
+    dlq = sub.add_parser("dlq", help="dead-lettered events: send them through validation again after a fix")
+    dlq.add_argument("action", choices=["replay"])
+    dlq.add_argument("--reason", action="append", help="only this DLQ reason (repeatable; default: every reason)")
+    dlq.add_argument("--since", default=None, help="only records dead-lettered since 24h, 15m, 7d or an ISO time")
+    dlq.add_argument("--dry-run", action="store_true", help="count what would be replayed, produce nothing")
+    dlq.set_defaults(func=_dlq)
 
     report = sub.add_parser("report", help="compliance reports from ClickHouse")
     reports = report.add_subparsers(dest="report", required=True)
