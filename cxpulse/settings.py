@@ -69,6 +69,16 @@ class KafkaSettings(_Section):
     replication_factor: int = Field(default=1, ge=1)
     #: Prepended to every topic name; tests use it to isolate themselves on a shared broker.
     topic_prefix: str = ""
+    #: A worker that dies (kill -9, a lost host) keeps its partitions until the broker stops waiting for its
+    #: heartbeats: faust's default 60 s left a restarted worker idle for 55 s. Heartbeats go every
+    #: ``heartbeat_interval_s`` (at most a third of the session timeout).
+    session_timeout_s: float = Field(default=10.0, ge=6.0)
+    heartbeat_interval_s: float = Field(default=2.0, gt=0)
+    #: How long a rebalance waits for members to rejoin.
+    rebalance_timeout_s: float = Field(default=30.0, gt=0)
+    #: How often consumers refresh topic metadata: a worker that subscribed before a topic existed found it
+    #: only after aiokafka's default 300 s (the "replay stall").
+    metadata_max_age_s: float = Field(default=30.0, gt=0)
 
 
 class ClickHouseSettings(_Section):

@@ -34,6 +34,10 @@ def create_app(settings: Settings) -> faust.App:
         topic_replication_factor=settings.kafka.replication_factor,
         producer_acks=-1,
         consumer_auto_offset_reset="earliest",
+        broker_session_timeout=settings.kafka.session_timeout_s,
+        broker_heartbeat_interval=settings.kafka.heartbeat_interval_s,
+        broker_rebalance_timeout=settings.kafka.rebalance_timeout_s,
+        consumer_metadata_max_age_ms=int(settings.kafka.metadata_max_age_s * 1000),
         web_enabled=True,
         web_bind=settings.ingest.host,
         web_host=settings.ingest.host,
@@ -57,7 +61,18 @@ def create_app(settings: Settings) -> faust.App:
         await producer.partitions_for(topics.raw.get_topic_name())
         raw_topic_ready.set()
 
-    ingest.register_views(app, lambda: ingest.IngestService(settings, produce_raw), ready=raw_topic_ready.is_set)
+    def assigned_partitions() -> int:
+        try:
+            return len(app.consumer.assignment())
+        except Exception:  # noqa: BLE001 - before the consumer exists there is nothing assigned
+            return 0
+
+    ingest.register_views(
+        app,
+        lambda: ingest.IngestService(settings, produce_raw),
+        ready=raw_topic_ready.is_set,
+        processing=assigned_partitions,
+    )
     redact_agent.register(app, settings, topics)
     redact_agent.register_sinks(app, settings, topics)
     quality_agent.register(app, settings, topics)

@@ -246,13 +246,18 @@ class IngestService:
 
 
 def register_views(
-    app: Any, service_factory: Callable[[], IngestService], ready: Callable[[], bool] = lambda: True
+    app: Any,
+    service_factory: Callable[[], IngestService],
+    ready: Callable[[], bool] = lambda: True,
+    processing: Callable[[], int] = lambda: 0,
 ) -> None:
     """Mount the two endpoints and the health check on a Faust app's web server (aiohttp driver).
 
     ``ready`` tells whether a post can be produced now (the raw topic exists and the producer knows its
     partitions): until then the health check answers 503, so a load balancer or the demo does not send traffic
-    that would only time out.
+    that would only time out. ``processing`` counts the partitions this worker's consumer is assigned: ingest can
+    be ready long before processing is (after a kill -9, until the dead member's session expires), and
+    ``/health/processing`` says so separately (503 while nothing is assigned).
     """
     from faust.web import View
 
@@ -299,6 +304,15 @@ def register_views(
                 service().counters["too_large"] += 1
                 return _answer(self, too_large)
             return _answer(self, await service().event_streams(request.headers, request.path_qs, body))
+
+    @app.page("/health/processing")
+    class ProcessingHealth(View):
+        async def get(self, request: Any) -> Any:
+            assigned = processing()
+            return self.json(
+                {"status": "ok" if assigned else "starting", "assigned_partitions": assigned},
+                status=200 if assigned else 503,
+            )
 
     @app.page("/twilio/health")
     class IngestHealth(View):
