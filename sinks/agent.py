@@ -5,7 +5,9 @@
 the offsets only afterwards (faust's ``take()`` would ack even when the write raised). While ClickHouse is down
 the loop retries with backoff and holds its offsets. A row ClickHouse can never store (a value out of its
 column's range) is isolated by the writer; its source record goes to ``cx.sink.dlq`` with the table and the
-reason, and lands in ``sink_rejections``: the rest of the batch is stored and committed.
+reason, and lands in ``sink_rejections``: the rest of the batch is stored and committed. A record the builder
+cannot even read (it fails the event model) is listed under :data:`UNREADABLE` and dead-lettered the same way,
+so no record is dropped with only a log line to show for it.
 """
 
 from __future__ import annotations
@@ -22,11 +24,12 @@ from schemas import topics as names
 from sinks.clickhouse import make_client
 from sinks.errors import SinkBackpressure
 from sinks.rows import event_tables
-from sinks.writer import BatchWriter, RejectedRow, TableRows, dedup_token
+from sinks.writer import UNREADABLE, BatchWriter, RejectedRow, TableRows, dedup_token
 from streams.topics import Topics
 
 __all__ = [
     "REJECTION_COLUMNS",
+    "UNREADABLE",
     "RowsBuilder",
     "dead_letters",
     "register",
@@ -36,8 +39,8 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: Turns the values of one batch of records into rows per table. It must not raise for one bad record:
-#: log it (without its content) and leave it out.
+#: Turns the values of one batch of records into rows per table. It must not raise for one bad record: leave it
+#: out, and either log it (without its content) or list it under :data:`UNREADABLE` to have it dead-lettered.
 RowsBuilder = Callable[[Sequence[bytes]], Mapping[str, TableRows]]
 REJECTION_COLUMNS = (
     "source_topic",
@@ -60,23 +63,33 @@ def dead_letters(
     """
     now = datetime.now(UTC).isoformat()
     letters: list[tuple[Any, bytes]] = []
-    for record in records:
+    for reject in rejected:
+        if reject.table == UNREADABLE:  # its index is the record's position in the batch
+            record = records[reject.index]
+            letters.append((record, _letter(record, UNREADABLE, reject.reason, now, keep_value=reject.keep_value)))
+    stored = [r for r in rejected if r.table != UNREADABLE]
+    for record in records if stored else ():
         own = build_rows([record.value])
-        for reject in rejected:
+        for reject in stored:
             mine = own.get(reject.table)
             if mine is None or tables[reject.table].rows[reject.index] not in mine.rows:
                 continue
-            letter = {
-                "source_topic": record.message.topic,
-                "source_partition": record.message.partition,
-                "source_offset": record.message.offset,
-                "table_name": reject.table,
-                "reason": reject.reason,
-                "rejected_at": now,
-                "value": record.value.decode("utf-8", "replace"),
-            }
-            letters.append((record, json.dumps(letter).encode()))
+            letters.append((record, _letter(record, reject.table, reject.reason, now)))
     return letters
+
+
+def _letter(record: Any, table: str, reason: str, now: str, *, keep_value: bool = True) -> bytes:
+    return json.dumps(
+        {
+            "source_topic": record.message.topic,
+            "source_partition": record.message.partition,
+            "source_offset": record.message.offset,
+            "table_name": table,
+            "reason": reason,
+            "rejected_at": now,
+            "value": record.value.decode("utf-8", "replace") if keep_value else "",
+        }
+    ).encode()
 
 
 def rejection_tables(values: Sequence[bytes]) -> dict[str, TableRows]:
@@ -124,22 +137,31 @@ def register_table_sink(
     async def store(stream: Any) -> None:
         cfg = settings.sink
         async for batch in stream.noack_take(cfg.batch_size, within=cfg.flush_interval_s):
-            tables = build_rows([record.value for record in batch])
+            tables = dict(build_rows([record.value for record in batch]))
+            rejected = _unreadable(tables.pop(UNREADABLE, None))
             token = dedup_token(f"{r.message.topic}:{r.message.partition}:{r.message.offset}" for r in batch)
             while any(t.rows for t in tables.values()):
                 try:
                     result = await asyncio.to_thread(writer.write, tables, token=token)
                     log.debug("stored sink=%s records=%d rows=%s", name, len(batch), result.rows)
-                    if result.rejected:
-                        await _dead_letter(name, dlq, batch, tables, result.rejected, build_rows, dead_letter)
+                    rejected += result.rejected
                     break
                 except SinkBackpressure as exc:
                     log.warning(
                         "clickhouse unavailable; holding offsets sink=%s retry_after_s=%.1f", name, exc.retry_after
                     )
                     await asyncio.sleep(exc.retry_after)
+            if rejected:
+                await _dead_letter(name, dlq, batch, tables, rejected, build_rows, dead_letter)
             for record in batch:
                 await stream.ack(record)
+
+
+def _unreadable(listed: TableRows | None) -> list[RejectedRow]:
+    """The records a builder listed under :data:`UNREADABLE`, as rejections (``index``: position in the batch)."""
+    if listed is None:
+        return []
+    return [RejectedRow(UNREADABLE, int(p), str(r), keep_value=bool(k)) for p, r, k in listed.rows]
 
 
 async def _dead_letter(
@@ -153,7 +175,8 @@ async def _dead_letter(
 ) -> None:
     """Send the records of rejected rows to the sink dead-letter topic before their offsets are committed."""
     for reject in rejected:
-        log.warning("row rejected by clickhouse sink=%s table=%s reason=%s", name, reject.table, reject.reason)
+        what = "record unreadable" if reject.table == UNREADABLE else "row rejected by clickhouse"
+        log.warning("%s sink=%s table=%s reason=%s", what, name, reject.table, reject.reason)
     if not enabled:
         return
     letters = await asyncio.to_thread(dead_letters, batch, tables, rejected, build_rows)

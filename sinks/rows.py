@@ -6,6 +6,7 @@ ReplacingMergeTree tables collapse it (see ``schemas/clickhouse/0001_core.sql``)
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterable, Sequence
 from datetime import datetime
@@ -13,7 +14,7 @@ from datetime import datetime
 from pydantic import ValidationError
 
 from schemas.events import ConversationEvent, EventType
-from sinks.writer import TableRows
+from sinks.writer import UNREADABLE, UNREADABLE_COLUMNS, TableRows
 
 __all__ = [
     "CONVERSATION_COLUMNS",
@@ -27,6 +28,9 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+#: Validation errors named in an unreadable record's dead-letter reason.
+_MAX_ERRORS = 3
 
 EVENT_COLUMNS = (
     "event_id",
@@ -219,12 +223,14 @@ def rows_by_table(events: Iterable[ConversationEvent]) -> dict[str, list[list[ob
 def event_tables(values: Sequence[bytes]) -> dict[str, TableRows]:
     """The core sink's rows builder: redacted event JSON → ``events``, ``messages``, ``conversations``."""
     events: list[ConversationEvent] = []
-    for value in values:
+    unreadable: list[list[object]] = []
+    for position, value in enumerate(values):
         try:
             events.append(ConversationEvent.from_json(value))
         except ValidationError as exc:
-            # Only the redaction stage writes this topic: a bad record is a bug. Say so, never print it.
-            log.error("unparsable redacted event skipped: %d validation errors", exc.error_count())
+            # Only our own stages write this topic, so a bad record is a bug or a replay of an old one: it goes to
+            # the sink dead-letter topic with the fields and rules it broke (never their values, which may be PII).
+            unreadable.append([position, unreadable_reason(exc), _marked_redacted(value)])
     unredacted = [e for e in events if not e.redacted]
     if unredacted:
         log.error("refusing to store %d unredacted events (a redaction bug): skipped", len(unredacted))
@@ -233,4 +239,22 @@ def event_tables(values: Sequence[bytes]) -> dict[str, TableRows]:
         "events": TableRows(EVENT_COLUMNS, tables["events"]),
         "messages": TableRows(MESSAGE_COLUMNS, tables["messages"]),
         "conversations": TableRows(CONVERSATION_COLUMNS, tables["conversations"]),
+        UNREADABLE: TableRows(UNREADABLE_COLUMNS, unreadable),
     }
+
+
+def _marked_redacted(value: bytes) -> bool:
+    """Whether an unreadable record still says it passed redaction: only then may its value be dead-lettered
+    (and stored in ``sink_rejections``); anything else could be raw text that lost its way."""
+    try:
+        record = json.loads(value)
+    except ValueError:
+        return False
+    return isinstance(record, dict) and record.get("redacted") is True
+
+
+def unreadable_reason(exc: ValidationError) -> str:
+    """``"unreadable event: index less_than_equal; body string_type"``: where and which rule, never the value."""
+    parts = [f"{'.'.join(str(p) for p in e['loc']) or 'record'} {e['type']}" for e in exc.errors()[:_MAX_ERRORS]]
+    more = exc.error_count() - len(parts)
+    return "unreadable event: " + "; ".join(parts) + (f"; +{more} more" if more > 0 else "")

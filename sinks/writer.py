@@ -21,20 +21,42 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import struct
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from clickhouse_connect.driver.exceptions import DataError
+
 from cxpulse.settings import SinkSettings
 from sinks.clickhouse import Client
 from sinks.errors import SinkBackpressure, error_code, is_transient
 
-__all__ = ["BatchWriter", "RejectedRow", "TableRows", "WriteResult", "dedup_token", "describe_error"]
+__all__ = [
+    "UNREADABLE",
+    "UNREADABLE_COLUMNS",
+    "BatchWriter",
+    "RejectedRow",
+    "TableRows",
+    "WriteResult",
+    "dedup_token",
+    "describe_error",
+]
 
 log = logging.getLogger(__name__)
+#: clickhouse-connect logs every value it cannot serialise at ERROR with a traceback, before raising. The writer
+#: handles that error (it isolates the row and logs one warning), so bisecting one bad row would otherwise write
+#: about 2 log2(n) tracebacks.
+logging.getLogger("clickhouse_connect.driver.transform").setLevel(logging.CRITICAL)
+_COLUMN = re.compile(r"column `([A-Za-z0-9_.]{1,64})`")
 
 _MAX_REASON = 120
+#: Pseudo-table of a rows builder's result: one row ``[position in the batch, reason, keep_value]`` per record
+#: it could not read. Never written to ClickHouse: the sink dead-letters those records with ``table_name`` "-",
+#: with their value only when ``keep_value`` (a record not known to be redacted must not travel further).
+UNREADABLE = "-"
+UNREADABLE_COLUMNS = ("position", "reason", "keep_value")
 
 
 @dataclass(frozen=True)
@@ -47,11 +69,15 @@ class TableRows:
 
 @dataclass(frozen=True)
 class RejectedRow:
-    """A row ClickHouse cannot store as it is: its table, its position in the batch's rows, and why."""
+    """A row ClickHouse cannot store as it is: its table, its position in the batch's rows, and why.
+
+    For :data:`UNREADABLE`, ``index`` is the record's position in the batch, and ``keep_value`` says whether its
+    value may be dead-lettered as it is."""
 
     table: str
     index: int
     reason: str
+    keep_value: bool = True
 
 
 @dataclass(frozen=True)
@@ -69,6 +95,14 @@ def describe_error(exc: BaseException) -> str:
     if code is not None:
         name = getattr(exc, "name", None)
         return f"{type(exc).__name__}: ClickHouse code {code}" + (f" ({name})" if name else "")
+    if isinstance(exc, DataError):
+        # The client's conversion error names the column; the cause says which range ("'I' format requires
+        # 0 <= number <= 4294967295"). Neither carries the value.
+        column = _COLUMN.search(str(exc))
+        where = f" in column {column.group(1)}" if column else ""
+        cause = exc.__cause__ or exc.__context__
+        why = f": {describe_error(cause)}" if isinstance(cause, struct.error | OverflowError) else ""
+        return f"DataError{where}{why}"[: _MAX_REASON * 2]
     if isinstance(exc, struct.error):
         return f"struct.error: {str(exc)[:_MAX_REASON]}"
     if isinstance(exc, OverflowError):
@@ -130,10 +164,14 @@ class BatchWriter:
                 client = self._connection()
                 rejected: list[RejectedRow] = []
                 for table, batch in tables.items():
-                    if batch.rows:
+                    if batch.rows and table != UNREADABLE:
                         rejected += self._insert_isolating(client, table, batch, token, 0, len(batch.rows))
                 return WriteResult(
-                    rows={t: len(b.rows) - sum(r.table == t for r in rejected) for t, b in tables.items()},
+                    rows={
+                        t: len(b.rows) - sum(r.table == t for r in rejected)
+                        for t, b in tables.items()
+                        if t != UNREADABLE
+                    },
                     attempts=attempt,
                     elapsed_s=time.monotonic() - started,
                     rejected=tuple(rejected),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -18,7 +19,7 @@ from sinks.rows import (
     message_row,
     rows_by_table,
 )
-from sinks.writer import BatchWriter, dedup_token
+from sinks.writer import UNREADABLE, BatchWriter, dedup_token
 
 T0 = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 CH = "CH" + "a" * 32
@@ -118,6 +119,19 @@ def test_event_tables_skip_unparsable_and_unredacted_records() -> None:
     tables = event_tables([good, b"{not json", unredacted])
     assert [row[0] for row in tables["events"].rows] == ["e1"]
     assert tables["events"].columns == EVENT_COLUMNS
+    # The unparsable one is listed for the dead-letter topic, without its value; the unredacted one never is.
+    assert [(row[0], row[2]) for row in tables[UNREADABLE].rows] == [(1, False)]
+
+
+def test_an_unreadable_redacted_event_is_listed_with_where_and_why_but_not_its_value() -> None:
+    record = json.loads(event(EventType.MESSAGE_ADDED, "e1", body="call Zebulon on 4155550199").to_json())
+    record["index"] = 2**32
+    record["body"] = {"nested": "Zebulon 4155550199"}
+    tables = event_tables([json.dumps(record).encode()])
+    [[position, reason, keep_value]] = tables[UNREADABLE].rows
+    assert (position, keep_value) == (0, True)
+    assert reason == "unreadable event: index less_than_equal; body string_type"
+    assert tables["events"].rows == []
 
 
 def test_writer_retries_then_stores_every_table_with_the_token() -> None:

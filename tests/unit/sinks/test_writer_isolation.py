@@ -5,11 +5,11 @@ from __future__ import annotations
 import struct
 
 import pytest
-from clickhouse_connect.driver.exceptions import DatabaseError, OperationalError
+from clickhouse_connect.driver.exceptions import DatabaseError, DataError, OperationalError
 
 from cxpulse.settings import SinkSettings
 from sinks.errors import SinkBackpressure, is_transient
-from sinks.writer import BatchWriter, TableRows
+from sinks.writer import BatchWriter, TableRows, describe_error
 
 COLUMNS = ("id", "message_index")
 
@@ -114,3 +114,19 @@ def test_every_row_rejected_for_one_reason_is_held_not_dead_lettered() -> None:
 )
 def test_outages_and_bad_rows_are_told_apart(error: BaseException, transient: bool) -> None:
     assert is_transient(error) is transient
+
+
+def test_the_drivers_conversion_error_is_a_bad_row_described_by_column_and_range_without_the_value() -> None:
+    """clickhouse-connect wraps the ``struct.error`` of a value out of range in a DataError (seen on the real
+    engine); the reason names the column and the range, never the value."""
+    try:
+        try:
+            struct.pack("<I", 4294967296)
+        except struct.error as cause:
+            raise DataError("Unable to create native array for column `message_index`: value out of range") from cause
+    except DataError as exc:
+        error = exc
+    assert not is_transient(error)
+    reason = describe_error(error)
+    assert reason == "DataError in column message_index: struct.error: 'I' format requires 0 <= number <= 4294967295"
+    assert "4294967296" not in reason
