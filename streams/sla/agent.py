@@ -23,7 +23,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from cxpulse.settings import Settings
-from schemas.events import ConversationEvent, EventType
+from schemas.events import ConversationEvent
 from sinks.agent import register_table_sink
 from streams.sla import window_agent
 from streams.sla.acks import AckAfterDelivery
@@ -31,9 +31,10 @@ from streams.sla.board import LiveBoard
 from streams.sla.cache import StateCache
 from streams.sla.config import SlaConfig
 from streams.sla.facts import ConversationFact, Fact
+from streams.sla.feed import window_inputs
 from streams.sla.rows import conversation_tables, live_tables, response_tables
 from streams.sla.state import ConversationState, LiveView, apply, current_facts
-from streams.sla.windows import WindowInput, from_fact, opened, wait
+from streams.sla.windows import WindowInput
 from streams.topics import Topics
 
 __all__ = ["TABLE_NAME", "register", "source_topic"]
@@ -73,14 +74,14 @@ def register(app: Any, settings: Settings, topics: Topics) -> None:
     board = LiveBoard(cfg)
     cache = StateCache(cfg.sla.state_cache_size)
 
-    async def publish(facts: list[Fact], extra_inputs: list[WindowInput]) -> list[Any]:
+    async def publish(facts: list[Fact], inputs: list[WindowInput]) -> list[Any]:
         deliveries = []
         for fact in facts:
             topic = topics.sla_conversations if isinstance(fact, ConversationFact) else topics.sla_responses
             deliveries.append(
                 await topic.send(key=fact.conversation_sid.encode(), value=json.dumps(fact.to_dict()).encode())
             )
-        for item in [*extra_inputs, *(from_fact(f) for f in facts)]:
+        for item in inputs:
             deliveries.append(
                 await topics.sla_window_inputs.send(key=item.key.encode(), value=json.dumps(item.to_dict()).encode())
             )
@@ -123,19 +124,8 @@ def register(app: Any, settings: Settings, topics: Topics) -> None:
                 facts = result.facts
                 if result.live is not None:  # the event joined the timeline (ignored kinds change nothing)
                     table[sid] = cache.store(sid, result.state)
-            markers = []
-            live_now = result.live
-            if event.event_type is EventType.CONVERSATION_ADDED and result.state.timeline:
-                live_now = live_now or result.state.live(cfg)
-                markers.append(opened(sid, live_now.channel, live_now.queue, event.occurred_at.timestamp()))
-            if result.wait_changed or (result.duplicate and result.state.timeline):
-                # A duplicate re-announces the current wait: its first delivery may have been lost (the windows
-                # ignore a version they already have).
-                live_now = live_now or result.state.live(cfg)
-                markers.append(
-                    wait(sid, live_now.channel, live_now.queue, result.state.wait_announced, result.state.seq)
-                )
-            deliveries = await publish(facts, markers)
+            inputs = window_inputs(event, result, facts, cfg)
+            deliveries = await publish(facts, inputs)
             if result.live is not None:
                 board.update(result.live, partition)
             evict(partition)

@@ -91,6 +91,11 @@ class ConversationState:
     walk: dict[str, Any] | None = None
     #: Start of the open wait last announced to the windows (None: none open), so a change is announced once.
     wait_announced: float | None = None
+    #: [channel, queue] each published fact (and the open wait) was last counted under by the windows. A fact
+    #: first derived before its conversation's ``conversation.added`` (unordered delivery) carries a provisional
+    #: channel or queue; when the replay corrects it, the windows of the old key must give the fact up.
+    window_keys: dict[str, list[str]] = field(default_factory=dict)
+    wait_key: list[str] | None = None
     #: The timeline's event ids, built on first use (kept in step by :func:`apply`); not stored.
     _ids: set[str] | None = field(default=None, init=False, repr=False, compare=False)
 
@@ -111,6 +116,8 @@ class ConversationState:
             "partition": self.partition,
             "walk": self.walk,
             "wait_announced": self.wait_announced,
+            "window_keys": self.window_keys,
+            "wait_key": self.wait_key,
         }
 
     @classmethod
@@ -124,6 +131,8 @@ class ConversationState:
             partition=data.get("partition"),
             walk=data.get("walk"),
             wait_announced=data.get("wait_announced"),
+            window_keys=dict(data.get("window_keys") or {}),
+            wait_key=data.get("wait_key"),
         )
 
     def live(self, cfg: SlaConfig) -> LiveView:
@@ -180,6 +189,11 @@ class Applied:
     incremental: bool = False
     #: The open wait started, moved or ended: announce ``state.wait_announced`` to the windows.
     wait_changed: bool = False
+    #: Facts now counted under another channel × queue than before, with the [channel, queue] whose windows
+    #: must withdraw them (:func:`streams.sla.windows.withdrawn`).
+    moved: list[tuple[Fact, list[str]]] = field(default_factory=list)
+    #: The open wait moved to another channel × queue: the [channel, queue] whose windows must close it.
+    wait_moved_from: list[str] | None = None
 
 
 def _entry(event: ConversationEvent, cfg: SlaConfig) -> Entry | None:
@@ -535,22 +549,34 @@ def _retraction(state: ConversationState, fact_id: str, derived: Derived) -> Res
     )
 
 
-def _changed(state: ConversationState, facts: list[Fact], *, replace_all: bool) -> list[Fact]:
-    """Facts whose content differs from what was published; updates ``state.emitted``.
+def _changed(
+    state: ConversationState, facts: list[Fact], *, replace_all: bool
+) -> tuple[list[Fact], list[tuple[Fact, list[str]]]]:
+    """Facts whose content differs from what was published, and those of them the windows counted under another
+    channel × queue (with that key); updates ``state.emitted`` and ``state.window_keys``.
 
     :param replace_all: ``facts`` is every current fact (a replay): forget published ids not among them.
     """
     changed: list[Fact] = []
-    published = state.emitted
+    moved: list[tuple[Fact, list[str]]] = []
+    published, counted = state.emitted, state.window_keys
     emitted: dict[str, str] = {} if replace_all else dict(published)
+    keys: dict[str, list[str]] = {} if replace_all else dict(counted)
     for fact in facts:
         fingerprint = digest(fact)
+        key = [fact.channel, fact.queue]
         if published.get(fact.fact_id) != fingerprint:
             changed.append(fact)
-        if not (isinstance(fact, ResponseFact) and fact.retracted):
+            before = counted.get(fact.fact_id)
+            if before is not None and before != key:
+                moved.append((fact, before))
+        if isinstance(fact, ResponseFact) and fact.retracted:
+            keys.pop(fact.fact_id, None)
+        else:
             emitted[fact.fact_id] = fingerprint
-    state.emitted = emitted
-    return changed
+            keys[fact.fact_id] = key
+    state.emitted, state.window_keys = emitted, keys
+    return changed, moved
 
 
 def apply(
@@ -594,10 +620,18 @@ def apply(
             state.walk = walk.checkpoint()
             conversation = walk.conversation()
             stepped: list[Fact] = [*walk.responses, *([conversation] if conversation is not None else [])]
-            changed = _changed(state, _versioned(stepped, state.seq), replace_all=False)
+            changed, moved = _changed(state, _versioned(stepped, state.seq), replace_all=False)
             live = walk.live()
+            wait_changed, wait_moved_from = _announce(state, live)
             return Applied(
-                state, changed, duplicate=False, live=live, incremental=True, wait_changed=_announce(state, live)
+                state,
+                changed,
+                duplicate=False,
+                live=live,
+                incremental=True,
+                wait_changed=wait_changed,
+                moved=moved,
+                wait_moved_from=wait_moved_from,
             )
     bisect.insort(timeline, entry)
     state._timeline_changed()
@@ -608,13 +642,27 @@ def apply(
     walk = _Walk.fresh(state, cfg).run(timeline)
     state.walk = walk.checkpoint()
     derived = Derived(responses=walk.responses, conversation=walk.conversation(), live=walk.live())
-    changed = _changed(state, current_facts(state, cfg, derived), replace_all=True)
-    return Applied(state, changed, duplicate=False, live=derived.live, wait_changed=_announce(state, derived.live))
+    changed, moved = _changed(state, current_facts(state, cfg, derived), replace_all=True)
+    wait_changed, wait_moved_from = _announce(state, derived.live)
+    return Applied(
+        state,
+        changed,
+        duplicate=False,
+        live=derived.live,
+        wait_changed=wait_changed,
+        moved=moved,
+        wait_moved_from=wait_moved_from,
+    )
 
 
-def _announce(state: ConversationState, live: LiveView) -> bool:
-    """Record the open wait the windows should know of; True when it differs from the last announced one."""
-    if live.awaiting_since == state.wait_announced:
-        return False
+def _announce(state: ConversationState, live: LiveView) -> tuple[bool, list[str] | None]:
+    """Record the open wait the windows should know of. Returns whether it differs from the last announced one,
+    and the [channel, queue] it was announced under when that key changed (its windows must close it)."""
+    key = [live.channel, live.queue]
+    before = state.wait_key
+    moved = before is not None and before != key
+    if live.awaiting_since == state.wait_announced and not moved:
+        return False, None
     state.wait_announced = live.awaiting_since
-    return True
+    state.wait_key = key if live.awaiting_since is not None else None
+    return True, before if moved else None

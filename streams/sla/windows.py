@@ -206,9 +206,12 @@ class WindowBook:
         return None
 
     def spanned(self, start: float, end: float | None) -> set[int]:
-        """Open, not yet closed minutes from ``start``'s to ``end``'s (None: to the latest): the windows whose
-        end-of-window gauges a wait from ``start`` to ``end`` changes. Only minutes that already have rows."""
-        first = window_start(start, self.spec.step)
+        """Open, not yet closed minutes whose windows end between ``start`` and ``end`` (None: any time after):
+        the windows whose end-of-window gauges a wait (or a conversation opened or closed) at ``start`` changes.
+        A hopping window holding a minute ends up to ``hopping`` after it, so minutes that far before ``start``
+        count too (a wait announced at 09:01 changes the 08:47–09:02 window, whose rows exist through 08:47's
+        facts). Only minutes that already have rows."""
+        first = window_start(start, self.spec.step) - self.spec.hopping + self.spec.step
         last = None if end is None else window_start(end, self.spec.step)
         return {m for m in self.meta["open"] if m >= first and (last is None or m <= last) and not self._closed(m)}
 
@@ -266,6 +269,14 @@ class WindowBook:
                 self.meta["open"] = sorted([*self.meta["open"], minute])
         if item.kind == "response" and item.started is not None and not item.retracted:
             changed |= self.spanned(item.started, item.ts)  # the wait it ends ran through these windows
+        if previous is not None and previous[1].kind == "response" and previous[1].started is not None:
+            changed |= self.spanned(previous[1].started, previous[1].ts)  # and so did the wait it replaces
+        if item.kind in (OPENED, "conversation"):
+            # ``active`` at the end of every later window changes: for an input in order that is the current
+            # minute only; a late one (unordered delivery) re-publishes the later windows that already have rows.
+            changed |= self.spanned(item.ts, None)
+            if previous is not None:
+                changed |= self.spanned(previous[1].ts, None)
         self.meta["seq"] += 1
         watermark = self.meta["watermark"]
         self.meta["watermark"] = item.ts if watermark is None else max(watermark, item.ts)
