@@ -15,6 +15,7 @@ Only this module reads ``os.environ``; everything else receives a :class:`Settin
 from __future__ import annotations
 
 import os
+import socket
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
@@ -79,6 +80,12 @@ class KafkaSettings(_Section):
     #: How often consumers refresh topic metadata: a worker that subscribed before a topic existed found it
     #: only after aiokafka's default 300 s (the "replay stall").
     metadata_max_age_s: float = Field(default=30.0, gt=0)
+    #: Static group membership (KIP-345): a worker restarted with the same instance id takes its partitions back
+    #: at once instead of waiting ``session_timeout_s`` for its dead predecessor to expire. The id must be unique
+    #: per running worker and stable across its restarts; empty = ``<app_id>-<host>-<ingest port>``. A worker
+    #: stopped for good keeps its partitions until the session timeout (static members do not leave the group).
+    static_membership: bool = True
+    group_instance_id: str = ""
 
 
 class ClickHouseSettings(_Section):
@@ -383,6 +390,10 @@ class WorkerSettings(_Section):
     #: A log line repeated within this many seconds is written once, then once more with a count (a broker
     #: outage made aiokafka write 3,400 "Unable connect" lines per second). 0 = every line.
     log_repeat_interval_s: float = Field(default=10.0, ge=0)
+    #: On a stop or a rebalance, faust waits for every record a stream took to be acknowledged; one that never is
+    #: (an agent already stopped) hung SIGTERM forever. After this many seconds the wait gives up: what was
+    #: acknowledged is committed, the rest is processed again by the next owner (every stage is idempotent).
+    stop_wait_s: float = Field(default=15.0, gt=0)
 
 
 class DashboardSettings(_Section):
@@ -750,6 +761,12 @@ class Settings(BaseSettings):
     def topic(self, name: str) -> str:
         """The full Kafka topic name for a base name, with this deployment's prefix."""
         return f"{self.kafka.topic_prefix}{name}"
+
+    def group_instance_id(self) -> str | None:
+        """This worker's static group member id (``[kafka] group_instance_id``), None without static membership."""
+        if not self.kafka.static_membership:
+            return None
+        return self.kafka.group_instance_id or f"{self.worker.app_id}-{socket.gethostname()}-{self.ingest.port}"
 
     def state_path(self, *parts: str) -> Path:
         """A path under the local stack's state directory."""

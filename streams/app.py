@@ -24,7 +24,7 @@ __all__ = ["create_app"]
 
 def create_app(settings: Settings) -> faust.App:
     """Build the worker app from settings: topics, the ingest views and every stage's agents."""
-    faust_guards.install()
+    faust_guards.install(settings.worker.stop_wait_s)
     app = faust.App(
         settings.worker.app_id,
         broker=f"kafka://{settings.kafka.bootstrap_servers}",
@@ -38,6 +38,7 @@ def create_app(settings: Settings) -> faust.App:
         broker_heartbeat_interval=settings.kafka.heartbeat_interval_s,
         broker_rebalance_timeout=settings.kafka.rebalance_timeout_s,
         consumer_metadata_max_age_ms=int(settings.kafka.metadata_max_age_s * 1000),
+        consumer_group_instance_id=settings.group_instance_id(),
         web_enabled=True,
         web_bind=settings.ingest.host,
         web_host=settings.ingest.host,

@@ -15,10 +15,18 @@ state faust already guarantees when a worker has no tables: its fetcher only sta
 
 faust's gap bookkeeping stays as it is, but each gap is now logged as a warning naming the topic, partition
 and offsets: none of our topics is compacted or transactional, so a gap there is always a skipped record.
+
+Third, a bound on ``Consumer.wait_empty``: on a stop or a rebalance faust waits, without limit, until every
+record a stream took has been acknowledged. A record taken by an agent that stopped first never is, and a
+SIGTERM of a worker running the SLA stage was seen to hang there ("wait_empty: Waiting for tasks …
+cx.events.validated") until it was killed. After ``[worker] stop_wait_s`` the wait gives up, commits what was
+acknowledged and lets the stop go on: the rest is not committed, so the next owner processes it again, which
+every stage tolerates (idempotent sinks, SLA facts keyed by id and version).
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 from collections.abc import Awaitable, Callable
@@ -32,6 +40,8 @@ __all__ = ["install"]
 log = logging.getLogger(__name__)
 
 _MARK = "_cxpulse_stops_flow_before_seek"
+#: Seconds ``wait_empty`` may take (set by :func:`install` from ``[worker] stop_wait_s``).
+_limits = {"stop_wait_s": 15.0}
 
 
 def _stopping_flow_first(
@@ -66,8 +76,31 @@ def _reporting_gaps(add_gap: Callable[..., Awaitable[None]]) -> Callable[..., Aw
     return wrapper
 
 
-def install() -> None:
+def _bounded(wait_empty: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
+    @functools.wraps(wait_empty)
+    async def wrapper(self: Any) -> None:
+        limit = _limits["stop_wait_s"]
+        try:
+            await asyncio.wait_for(wait_empty(self), timeout=limit)
+        except TimeoutError:
+            pending = len(getattr(self, "_unacked_messages", ()))
+            log.warning(
+                "stopped waiting for %d unacknowledged records after %.0fs; they are not committed and will be "
+                "processed again",
+                pending,
+                limit,
+            )
+            await self.commit_and_end_transactions()
+
+    setattr(wrapper, _MARK, True)
+    return wrapper
+
+
+def install(stop_wait_s: float = 15.0) -> None:
     """Patch faust once per process (idempotent: every app factory call may ask for it)."""
+    _limits["stop_wait_s"] = stop_wait_s
+    if not getattr(Consumer.wait_empty, _MARK, False):
+        Consumer.wait_empty = _bounded(Consumer.wait_empty)  # type: ignore[method-assign]
     if not getattr(Recovery.on_recovery_completed, _MARK, False):
         Recovery.on_recovery_completed = _stopping_flow_first(Recovery.on_recovery_completed)  # type: ignore[method-assign]
     if not getattr(Consumer._add_gap, _MARK, False):

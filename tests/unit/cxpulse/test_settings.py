@@ -74,3 +74,11 @@ def test_unknown_keys_are_errors_not_silently_ignored(tmp_path: Path) -> None:
 def test_topic_names_carry_the_prefix() -> None:
     settings = Settings(kafka={"topic_prefix": "t1."})
     assert settings.topic("cx.events.redacted") == "t1.cx.events.redacted"
+
+
+def test_static_group_instance_id_is_unique_per_worker_and_stable_across_restarts() -> None:
+    one = Settings(worker={"app_id": "cx"}, ingest={"port": 8081})
+    assert one.group_instance_id() == Settings(worker={"app_id": "cx"}, ingest={"port": 8081}).group_instance_id()
+    assert one.group_instance_id() != Settings(worker={"app_id": "cx"}, ingest={"port": 8082}).group_instance_id()
+    assert Settings(kafka={"group_instance_id": "cx-a"}).group_instance_id() == "cx-a"
+    assert Settings(kafka={"static_membership": False}).group_instance_id() is None

@@ -50,8 +50,44 @@ def test_a_gap_is_reported_with_the_skipped_offsets(caplog: pytest.LogCaptureFix
 
 def test_install_wraps_once() -> None:
     faust_guards.install()
-    recovery, gap = Recovery.on_recovery_completed, Consumer._add_gap
+    recovery, gap, wait = Recovery.on_recovery_completed, Consumer._add_gap, Consumer.wait_empty
     faust_guards.install()
-    assert (Recovery.on_recovery_completed, Consumer._add_gap) == (recovery, gap)
+    assert (Recovery.on_recovery_completed, Consumer._add_gap, Consumer.wait_empty) == (recovery, gap, wait)
     assert getattr(recovery, "__wrapped__", None) is not None and getattr(gap, "__wrapped__", None) is not None
     assert not hasattr(recovery.__wrapped__, "__wrapped__"), "wrapped twice"
+
+
+class _Stuck:
+    """A consumer whose streams never acknowledge what they took (an agent stopped before the consumer)."""
+
+    def __init__(self) -> None:
+        self._unacked_messages = {"m1", "m2"}
+        self.committed = False
+
+    async def commit_and_end_transactions(self) -> None:
+        self.committed = True
+
+
+def test_a_wait_for_acknowledgements_that_never_come_gives_up_and_commits_what_was_acked(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def wait_empty(self: Any) -> None:
+        await asyncio.Event().wait()  # faust's loop when nothing is ever acked
+
+    monkeypatch.setitem(faust_guards._limits, "stop_wait_s", 0.05)
+    stuck = _Stuck()
+    with caplog.at_level(logging.WARNING, logger=faust_guards.__name__):
+        asyncio.run(faust_guards._bounded(wait_empty)(stuck))
+    assert stuck.committed
+    assert "stopped waiting for 2 unacknowledged records" in caplog.text
+
+
+def test_a_wait_that_ends_in_time_is_left_alone() -> None:
+    done: list[str] = []
+
+    async def wait_empty(self: Any) -> None:
+        done.append("acked")
+
+    stuck = _Stuck()
+    asyncio.run(faust_guards._bounded(wait_empty)(stuck))
+    assert done == ["acked"] and not stuck.committed
