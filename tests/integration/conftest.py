@@ -176,8 +176,10 @@ class WorkerProcess:
         self.deployment = deployment
         self.log_path = deployment.workdir / f"worker-{index}.log"
         self.process: subprocess.Popen[bytes] | None = None
+        self.started_at = 0.0
 
     def start(self) -> WorkerProcess:
+        self.started_at = time.monotonic()
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "cxpulse", "worker", "--no-migrate"],
@@ -202,15 +204,34 @@ class WorkerProcess:
         wait_for(healthy, _WORKER_START_TIMEOUT_S, "the worker's ingest endpoint")
         return self
 
-    def stop(self, sig: signal.Signals = signal.SIGTERM, timeout: float = 30) -> None:
+    def seconds_until_processing(self, timeout: float = _WORKER_START_TIMEOUT_S) -> float:
+        """Seconds from the process's start until ``/health/processing`` says its consumer holds partitions."""
+        url = f"{self.deployment.ingest_url}/health/processing"
+
+        def processing() -> bool:
+            try:
+                with urllib.request.urlopen(url, timeout=2) as response:
+                    return response.status == 200
+            except OSError:
+                return False
+
+        wait_for(processing, timeout, "the worker to be assigned partitions", poll=0.1)
+        return time.monotonic() - self.started_at
+
+    def stop(self, sig: signal.Signals = signal.SIGTERM, timeout: float = 30) -> float | None:
+        """Signal the worker and wait for it; returns the seconds it took to exit (None: it had to be killed,
+        or was not running)."""
         if self.process is None or self.process.poll() is not None:
-            return
+            return None
+        started = time.monotonic()
         os.killpg(self.process.pid, sig)
         try:
             self.process.wait(timeout=timeout)
+            return time.monotonic() - started
         except subprocess.TimeoutExpired:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(timeout=10)
+            return None
 
     def kill(self) -> None:
         self.stop(signal.SIGKILL)
