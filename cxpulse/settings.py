@@ -80,6 +80,12 @@ class KafkaSettings(_Section):
     #: How often consumers refresh topic metadata: a worker that subscribed before a topic existed found it
     #: only after aiokafka's default 300 s (the "replay stall").
     metadata_max_age_s: float = Field(default=30.0, gt=0)
+    #: How often processed offsets are committed (faust's default 2.8 s): what a crash makes the next owner redo,
+    #: and how soon a restart shows progress.
+    commit_interval_s: float = Field(default=1.0, gt=0)
+    #: A failed metadata update (the broker is away) waits this long before the next attempt: without it a worker
+    #: retried about 2,000 times a second during a broker restart.
+    metadata_retry_backoff_s: float = Field(default=0.5, gt=0)
     #: Static group membership (KIP-345): a worker restarted with the same instance id takes its partitions back
     #: at once instead of waiting ``session_timeout_s`` for its dead predecessor to expire. The id must be unique
     #: per running worker and stable across its restarts; empty = ``<app_id>-<host>-<ingest port>``. A worker
@@ -385,8 +391,14 @@ class WorkerSettings(_Section):
 
     app_id: str = "cxpulse"
     log_level: str = "info"
-    #: Faust table/state directory; relative paths live under the stack state dir.
+    #: Faust table/state directory; relative paths live under the stack state dir. Each worker keeps its
+    #: tables in a sub-directory named after its ingest port (unique per host, stable across its restarts).
     data_dir: str = "worker"
+    #: Where faust keeps table state between changelog writes. ``rocksdb://`` (rocksdict) persists it on disk,
+    #: so a restarted worker reads only the changelog written since its last commit; ``memory://`` replays
+    #: every changelog from its start on each restart (seen: 17-26 s with 12,500 records before processing
+    #: resumed after a kill -9), which grows with the tables.
+    store: Literal["rocksdb://", "memory://"] = "rocksdb://"
     #: A log line repeated within this many seconds is written once, then once more with a count (a broker
     #: outage made aiokafka write 3,400 "Unable connect" lines per second). 0 = every line.
     log_repeat_interval_s: float = Field(default=10.0, ge=0)
@@ -767,6 +779,10 @@ class Settings(BaseSettings):
         if not self.kafka.static_membership:
             return None
         return self.kafka.group_instance_id or f"{self.worker.app_id}-{socket.gethostname()}-{self.ingest.port}"
+
+    def worker_data_path(self) -> Path:
+        """This worker's faust data directory (its tables' local state)."""
+        return self.state_path(self.worker.data_dir, str(self.ingest.port))
 
     def state_path(self, *parts: str) -> Path:
         """A path under the local stack's state directory."""

@@ -26,7 +26,7 @@ def run_worker(settings: Settings, *, migrate: bool = True) -> int:
         from sinks.migrate import apply_migrations
 
         apply_migrations(settings)
-    settings.state_path(settings.worker.data_dir).mkdir(parents=True, exist_ok=True)
+    settings.worker_data_path().mkdir(parents=True, exist_ok=True)
     install_log_hygiene(settings.worker.log_repeat_interval_s)
     app = create_app(settings)
     worker = Worker(app, loglevel=settings.worker.log_level, override_logging=False)

@@ -24,12 +24,12 @@ __all__ = ["create_app"]
 
 def create_app(settings: Settings) -> faust.App:
     """Build the worker app from settings: topics, the ingest views and every stage's agents."""
-    faust_guards.install(settings.worker.stop_wait_s)
+    faust_guards.install(settings.worker.stop_wait_s, settings.kafka.metadata_retry_backoff_s)
     app = faust.App(
         settings.worker.app_id,
         broker=f"kafka://{settings.kafka.bootstrap_servers}",
-        store="memory://",
-        datadir=str(settings.state_path(settings.worker.data_dir)),
+        store=settings.worker.store,
+        datadir=str(settings.worker_data_path()),
         topic_partitions=settings.kafka.partitions,
         topic_replication_factor=settings.kafka.replication_factor,
         producer_acks=-1,
@@ -39,6 +39,7 @@ def create_app(settings: Settings) -> faust.App:
         broker_rebalance_timeout=settings.kafka.rebalance_timeout_s,
         consumer_metadata_max_age_ms=int(settings.kafka.metadata_max_age_s * 1000),
         consumer_group_instance_id=settings.group_instance_id(),
+        broker_commit_interval=settings.kafka.commit_interval_s,
         web_enabled=True,
         web_bind=settings.ingest.host,
         web_host=settings.ingest.host,
@@ -49,32 +50,40 @@ def create_app(settings: Settings) -> faust.App:
     async def produce_raw(events: list) -> None:
         deliveries = [await topics.raw.send(key=e.key.encode(), value=e.to_json()) for e in events]
         for delivery in deliveries:
-            await delivery
+            # Shielded: when ingest stops waiting (Kafka too slow, 503 and Twilio retries), cancelling the delivery
+            # itself made faust's delivery callback log a traceback per post during a broker outage. A delivery
+            # that completes later is harmless: Twilio's retry carries the same idempotency token, the same id.
+            await asyncio.shield(delivery)
 
-    raw_topic_ready = asyncio.Event()
+    raw_topic_known = asyncio.Event()
 
-    @app.task
-    async def declare_raw_topic() -> None:
-        """Create the raw topic and wait for the producer's metadata of it before the health check says ok:
-        posts accepted earlier would wait for the topic and could miss Twilio's 5 s deadline."""
-        await topics.raw.maybe_declare()
-        producer = app.producer._ensure_producer()  # the aiokafka producer: faust exposes no public accessor
-        await producer.partitions_for(topics.raw.get_topic_name())
-        raw_topic_ready.set()
+    async def raw_topic_ready() -> bool:
+        """Whether the producer knows the raw topic's partitions (a post can be produced without waiting on
+        metadata, which could miss Twilio's 5 s deadline). Asked by the health probe, at most ~1 s each."""
+        if not raw_topic_known.is_set():
+            try:
+                producer = app.producer._ensure_producer()  # the aiokafka producer: faust has no public accessor
+                await asyncio.wait_for(producer.partitions_for(topics.raw.get_topic_name()), timeout=1.0)
+                raw_topic_known.set()
+            except Exception:  # noqa: BLE001 - not started, no metadata yet, broker away: all mean "not yet"
+                return False
+        return True
 
-    def assigned_partitions() -> int:
+    def processing_state() -> tuple[int, bool]:
+        """(partitions assigned, tables still recovering): processing is back only when both allow it."""
         try:
-            return len(app.consumer.assignment())
+            assigned = len(app.consumer.assignment())
         except Exception:  # noqa: BLE001 - before the consumer exists there is nothing assigned
-            return 0
+            return 0, False
+        return assigned, bool(app.in_recovery or app.rebalancing)
 
     ingest.register_views(
         app,
         lambda: ingest.IngestService(settings, produce_raw),
-        ready=raw_topic_ready.is_set,
-        processing=assigned_partitions,
+        ready=raw_topic_ready,
+        processing=processing_state,
     )
-    redact_agent.register(app, settings, topics)
+    redact_agent.register(app, settings, topics, prestart=True)  # the model loads while the worker boots
     redact_agent.register_sinks(app, settings, topics)
     quality_agent.register(app, settings, topics)
     sink_agent.register(app, settings, topics)

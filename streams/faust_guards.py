@@ -22,6 +22,12 @@ SIGTERM of a worker running the SLA stage was seen to hang there ("wait_empty: W
 cx.events.validated") until it was killed. After ``[worker] stop_wait_s`` the wait gives up, commits what was
 acknowledged and lets the stop go on: the rest is not committed, so the next owner processes it again, which
 every stage tolerates (idempotent sinks, SLA facts keyed by id and version).
+
+Fourth, a pause after a failed metadata update of aiokafka's client. While the broker is away, the fetcher and
+the group coordinator ask for metadata again as soon as an update fails, and the update fails at once
+(connection refused): a worker made about 2,000 attempts a second during a broker restart, each logging "Unable
+connect to node" and "Unable to update metadata". A failed update now waits ``[kafka] metadata_retry_backoff_s``
+before it returns, which bounds the attempts of every client of the worker to a few a second.
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from aiokafka.client import AIOKafkaClient
 from faust.tables.recovery import Recovery
 from faust.transport.consumer import Consumer
 
@@ -41,7 +48,7 @@ log = logging.getLogger(__name__)
 
 _MARK = "_cxpulse_stops_flow_before_seek"
 #: Seconds ``wait_empty`` may take (set by :func:`install` from ``[worker] stop_wait_s``).
-_limits = {"stop_wait_s": 15.0}
+_limits = {"stop_wait_s": 15.0, "metadata_retry_backoff_s": 0.5}
 
 
 def _stopping_flow_first(
@@ -96,9 +103,24 @@ def _bounded(wait_empty: Callable[..., Awaitable[None]]) -> Callable[..., Awaita
     return wrapper
 
 
-def install(stop_wait_s: float = 15.0) -> None:
-    """Patch faust once per process (idempotent: every app factory call may ask for it)."""
+def _pausing_after_failure(update: Callable[..., Awaitable[bool]]) -> Callable[..., Awaitable[bool]]:
+    @functools.wraps(update)
+    async def wrapper(self: Any, cluster_metadata: Any, topics: Any) -> bool:
+        updated = await update(self, cluster_metadata, topics)
+        if not updated:
+            await asyncio.sleep(_limits["metadata_retry_backoff_s"])
+        return updated
+
+    setattr(wrapper, _MARK, True)
+    return wrapper
+
+
+def install(stop_wait_s: float = 15.0, metadata_retry_backoff_s: float = 0.5) -> None:
+    """Patch faust and aiokafka once per process (idempotent: every app factory call may ask for it)."""
     _limits["stop_wait_s"] = stop_wait_s
+    _limits["metadata_retry_backoff_s"] = metadata_retry_backoff_s
+    if not getattr(AIOKafkaClient._metadata_update, _MARK, False):
+        AIOKafkaClient._metadata_update = _pausing_after_failure(AIOKafkaClient._metadata_update)  # type: ignore[method-assign]
     if not getattr(Consumer.wait_empty, _MARK, False):
         Consumer.wait_empty = _bounded(Consumer.wait_empty)  # type: ignore[method-assign]
     if not getattr(Recovery.on_recovery_completed, _MARK, False):

@@ -245,19 +245,26 @@ class IngestService:
         return IngestResponse(200, {"accepted": len(events), "rejected": rejected})
 
 
+async def _always_ready() -> bool:
+    return True
+
+
 def register_views(
     app: Any,
     service_factory: Callable[[], IngestService],
-    ready: Callable[[], bool] = lambda: True,
-    processing: Callable[[], int] = lambda: 0,
+    ready: Callable[[], Awaitable[bool]] = _always_ready,
+    processing: Callable[[], tuple[int, bool]] = lambda: (0, False),
 ) -> None:
     """Mount the two endpoints and the health check on a Faust app's web server (aiohttp driver).
 
     ``ready`` tells whether a post can be produced now (the raw topic exists and the producer knows its
     partitions): until then the health check answers 503, so a load balancer or the demo does not send traffic
-    that would only time out. ``processing`` counts the partitions this worker's consumer is assigned: ingest can
-    be ready long before processing is (after a kill -9, until the dead member's session expires), and
-    ``/health/processing`` says so separately (503 while nothing is assigned).
+    that would only time out. It is asked on each probe, not set by a worker task: faust starts tasks only
+    after table recovery, and ingest can take posts long before that (seen: 503 for 20 s while posts got 200).
+    ``processing`` gives the partitions this worker's consumer is assigned and whether it is still recovering
+    tables: ingest can be ready long before processing is (after a restart, until partitions are assigned and
+    the tables rebuilt), and ``/health/processing`` says so separately (503 ``starting`` with nothing assigned,
+    503 ``recovering`` while tables are rebuilt, 200 ``ok`` once records flow).
     """
     from faust.web import View
 
@@ -308,15 +315,13 @@ def register_views(
     @app.page("/health/processing")
     class ProcessingHealth(View):
         async def get(self, request: Any) -> Any:
-            assigned = processing()
-            return self.json(
-                {"status": "ok" if assigned else "starting", "assigned_partitions": assigned},
-                status=200 if assigned else 503,
-            )
+            assigned, recovering = processing()
+            status = "starting" if not assigned else "recovering" if recovering else "ok"
+            return self.json({"status": status, "assigned_partitions": assigned}, status=200 if status == "ok" else 503)
 
     @app.page("/twilio/health")
     class IngestHealth(View):
         async def get(self, request: Any) -> Any:
-            if not ready():
+            if not await ready():
                 return self.json({"status": "starting", "counters": service().counters}, status=503)
             return self.json({"status": "ok", "counters": service().counters})

@@ -8,6 +8,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from aiokafka.client import AIOKafkaClient
 from faust.tables.recovery import Recovery
 from faust.transport.consumer import Consumer
 
@@ -50,9 +51,15 @@ def test_a_gap_is_reported_with_the_skipped_offsets(caplog: pytest.LogCaptureFix
 
 def test_install_wraps_once() -> None:
     faust_guards.install()
-    recovery, gap, wait = Recovery.on_recovery_completed, Consumer._add_gap, Consumer.wait_empty
+    patched = (Recovery.on_recovery_completed, Consumer._add_gap, Consumer.wait_empty, AIOKafkaClient._metadata_update)
     faust_guards.install()
-    assert (Recovery.on_recovery_completed, Consumer._add_gap, Consumer.wait_empty) == (recovery, gap, wait)
+    assert (
+        Recovery.on_recovery_completed,
+        Consumer._add_gap,
+        Consumer.wait_empty,
+        AIOKafkaClient._metadata_update,
+    ) == (patched)
+    recovery, gap = patched[0], patched[1]
     assert getattr(recovery, "__wrapped__", None) is not None and getattr(gap, "__wrapped__", None) is not None
     assert not hasattr(recovery.__wrapped__, "__wrapped__"), "wrapped twice"
 
@@ -91,3 +98,22 @@ def test_a_wait_that_ends_in_time_is_left_alone() -> None:
     stuck = _Stuck()
     asyncio.run(faust_guards._bounded(wait_empty)(stuck))
     assert done == ["acked"] and not stuck.committed
+
+
+def test_a_failed_metadata_update_pauses_before_the_next_attempt(monkeypatch: pytest.MonkeyPatch) -> None:
+    """While the broker is away an update fails at once; callers ask again at once: the pause bounds the loop."""
+    results = iter([False, True])
+    slept: list[float] = []
+
+    async def update(self: Any, cluster_metadata: Any, topics: Any) -> bool:
+        return next(results)
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    monkeypatch.setitem(faust_guards._limits, "metadata_retry_backoff_s", 0.5)
+    monkeypatch.setattr(faust_guards.asyncio, "sleep", sleep)
+    guarded = faust_guards._pausing_after_failure(update)
+    assert asyncio.run(guarded(object(), None, set())) is False
+    assert asyncio.run(guarded(object(), None, set())) is True
+    assert slept == [0.5], "only the failed update pauses"

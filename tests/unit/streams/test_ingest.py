@@ -182,7 +182,9 @@ def test_service_refuses_to_start_without_a_token(producer: FakeProducer) -> Non
         IngestService(Settings(twilio_auth_token=None), producer)
 
 
-def test_health_says_starting_until_the_raw_topic_can_take_posts(service: IngestService) -> None:
+def test_health_says_starting_until_the_raw_topic_can_take_posts_and_processing_until_recovered(
+    service: IngestService,
+) -> None:
     """A load balancer (or the demo) must not send posts the worker can only time out on."""
     import faust
     from aiohttp.test_utils import TestClient, TestServer
@@ -190,22 +192,34 @@ def test_health_says_starting_until_the_raw_topic_can_take_posts(service: Ingest
     from streams.ingest import register_views
 
     ready = {"raw_topic": False}
+    processing = {"state": (0, False)}
     app = faust.App("cxpulse-health-test", broker="kafka://127.0.0.1:1", store="memory://", web_enabled=True)
-    register_views(app, lambda: service, ready=lambda: ready["raw_topic"])
+
+    async def raw_topic_ready() -> bool:
+        return ready["raw_topic"]
+
+    register_views(app, lambda: service, ready=raw_topic_ready, processing=lambda: processing["state"])
 
     async def probe() -> list[tuple[int, dict]]:
         app.web.init_server()
         answers = []
         async with TestClient(TestServer(app.web.web_app)) as client:
-            for raw_topic_ready in (False, True):
-                ready["raw_topic"] = raw_topic_ready
+            for raw_topic_ready_now in (False, True):
+                ready["raw_topic"] = raw_topic_ready_now
                 response = await client.get("/twilio/health")
+                answers.append((response.status, await response.json()))
+            for state in ((0, False), (2, True), (2, False)):
+                processing["state"] = state
+                response = await client.get("/health/processing")
                 answers.append((response.status, await response.json()))
         return answers
 
     assert run(probe()) == [
         (503, {"status": "starting", "counters": service.counters}),
         (200, {"status": "ok", "counters": service.counters}),
+        (503, {"status": "starting", "assigned_partitions": 0}),
+        (503, {"status": "recovering", "assigned_partitions": 2}),
+        (200, {"status": "ok", "assigned_partitions": 2}),
     ]
 
 

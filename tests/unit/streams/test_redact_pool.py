@@ -93,3 +93,42 @@ def test_failures_in_pool_processes_fail_closed() -> None:
         assert again[0].event is not None and "<EMAIL_ADDRESS>" in (again[0].event.body or "")
     finally:
         analyser.close()
+
+
+_USES_PRELOADED = (
+    "(__import__('os').getpid(), __import__('sys').modules['streams.redact.pool']._redactor is "
+    "__import__('sys').modules['streams.redact.preload']._REDACTOR, __import__('time').sleep(0.3))"
+)
+
+
+def test_every_pool_process_starts_with_the_fork_servers_redactor() -> None:
+    """Processes fork from a server that built the redactor once (a restart redacts sooner), and use it only
+    when it was built from their settings."""
+    pool = RedactionPool(Settings().redaction.model_copy(update={"processes": 2}))
+    try:
+        pool.warm_up()
+        answers = [f.result() for f in [pool._executor.submit(eval, _USES_PRELOADED) for _ in range(4)]]
+    finally:
+        pool.close()
+    assert len({pid for pid, _, _ in answers}) == 2
+    assert all(preloaded for _, preloaded, _ in answers)
+    other = RedactionPool(Settings().redaction.model_copy(update={"processes": 1, "cache_size": 7}))
+    try:
+        [(_, preloaded, _)] = [other._executor.submit(eval, _USES_PRELOADED).result()]
+    finally:
+        other.close()
+    assert not preloaded, "settings that differ get a redactor of their own"
+
+
+def test_a_prestarted_pool_is_the_one_that_redacts() -> None:
+    """The worker starts loading the model while it boots; the first batch uses that pool, not a new one."""
+    analyser = BatchAnalyser(Settings().redaction.model_copy(update={"processes": 2}))
+    analyser.prestart()
+    warming = analyser._warming  # noqa: SLF001 - the pool being warmed up
+    assert warming is not None
+    try:
+        [outcome] = asyncio.run(analyser.outcomes(_records(["mail me at a.b@example.com"])))
+        assert analyser._pool is warming[0]  # noqa: SLF001
+        assert outcome.event is not None and "<EMAIL_ADDRESS>" in (outcome.event.body or "")
+    finally:
+        analyser.close()
