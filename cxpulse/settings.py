@@ -392,7 +392,7 @@ class WorkerSettings(_Section):
     app_id: str = "cxpulse"
     log_level: str = "info"
     #: Faust table/state directory; relative paths live under the stack state dir. Each worker keeps its
-    #: tables in a sub-directory named after its ingest port (unique per host, stable across its restarts).
+    #: tables in a sub-directory named after its app id and ingest port (:meth:`Settings.worker_data_path`).
     data_dir: str = "worker"
     #: Where faust keeps table state between changelog writes. ``rocksdb://`` (rocksdict) persists it on disk,
     #: so a restarted worker reads only the changelog written since its last commit; ``memory://`` replays
@@ -781,8 +781,10 @@ class Settings(BaseSettings):
         return self.kafka.group_instance_id or f"{self.worker.app_id}-{socket.gethostname()}-{self.ingest.port}"
 
     def worker_data_path(self) -> Path:
-        """This worker's faust data directory (its tables' local state)."""
-        return self.state_path(self.worker.data_dir, str(self.ingest.port))
+        """This worker's faust data directory (its tables' local state): one per app id (a new app id is a new
+        consumer group with new changelogs, whose state must not be mixed with the old one's) and ingest port
+        (unique per host, stable across the worker's restarts)."""
+        return self.state_path(self.worker.data_dir, f"{self.worker.app_id}-{self.ingest.port}")
 
     def state_path(self, *parts: str) -> Path:
         """A path under the local stack's state directory."""
