@@ -14,6 +14,10 @@ log = logging.getLogger(__name__)
 
 def run_worker(settings: Settings, *, migrate: bool = True) -> int:
     """Run until SIGTERM/SIGINT. Topics and tables are created first so no stage waits on a missing one."""
+    if settings.redaction.analyzer_processes > 1:
+        from streams.redact.pool import start_fork_server
+
+        start_fork_server()  # the redaction model loads while the rest of the worker starts (a faster restart)
     from faust.worker import Worker
 
     from streams.app import create_app

@@ -22,7 +22,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 from cxpulse.settings import RedactionSettings
 
-__all__ = ["RedactionPool"]
+__all__ = ["RedactionPool", "start_fork_server"]
 
 _redactor = None
 _PRELOAD = "streams.redact.preload"
@@ -48,6 +48,15 @@ def _run(records: list[tuple[bytes | None, bytes]]) -> list:
 
 def _warm(_: int) -> bool:
     return _redactor is not None
+
+
+def start_fork_server() -> None:
+    """Start the fork server now, before the worker imports and boots the rest: it builds the redactor while the
+    worker does that, and every pool process started later forks from it (the server is one per process)."""
+    import multiprocessing.forkserver
+
+    multiprocessing.get_context("forkserver").set_forkserver_preload([_PRELOAD])
+    multiprocessing.forkserver.ensure_running()
 
 
 class RedactionPool:
