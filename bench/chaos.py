@@ -64,6 +64,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import httpx  # noqa: E402
 
 from cxpulse.simulate import WebhookPost, generate_posts, sign, webhook_url  # noqa: E402
+from cxpulse.urls import mask_url  # noqa: E402
 from schemas import topics as names  # noqa: E402
 from schemas.events import ConversationEvent  # noqa: E402
 
@@ -524,7 +525,7 @@ class Poster:
                 status, event_id = await self._attempt(post, attempt)
                 ledger.statuses[status] += 1
                 if status == "200":
-                    ledger.accepted_ids.add(event_id or post.idempotency_token)
+                    ledger.accepted_ids.add(event_id or post.event_id)
                     ledger.last_accept_at = time.monotonic()
                     return
                 if status.isdigit() and 400 <= int(status) < 500 and status not in ("408", "429"):
@@ -596,7 +597,7 @@ class ChaosRun:
         from bench.chaos_harness import OffsetProbe
 
         s = self.deployment.settings
-        return OffsetProbe(s.kafka.bootstrap_servers, s.worker.app_id, [s.topic(t) for t in topics], s.kafka.partitions)
+        return OffsetProbe(s, s.worker.app_id, [s.topic(t) for t in topics], s.kafka.partitions)
 
     def _scalar(self, sql: str) -> Any:
         with self.deployment.clickhouse() as ch:
@@ -858,7 +859,7 @@ class ChaosRun:
         comparisons: list[SlaComparison] = []
         stored = None
         while True:
-            values = read_topic(d.settings.kafka.bootstrap_servers, d.sla_source_topic())
+            values = read_topic(d.settings, d.sla_source_topic())
             events = [ConversationEvent.from_json(v) for v in values]
             complete = accepted <= {e.event_id for e in events}
             expected = expected_sla(d.settings, events, grace_s=SLA_GRACE_S)
@@ -963,8 +964,8 @@ class ChaosRun:
     def run(self) -> ChaosReport:
         args, d = self.args, self.deployment
         self.say(
-            f"state dir {self.root}; private stack on {d.settings.kafka.bootstrap_servers} / "
-            f"{d.settings.clickhouse.url}; ingest {d.ingest_url}"
+            f"state dir {self.root}; private stack on {mask_url(d.settings.kafka.bootstrap_servers)} / "
+            f"{mask_url(d.settings.clickhouse.url)}; ingest {d.ingest_url}"
         )
         started = time.monotonic()
         d.up()

@@ -25,8 +25,10 @@ from pathlib import Path
 from confluent_kafka import Consumer, KafkaException, TopicPartition
 from pydantic import SecretStr
 
+from cxpulse.kafka_auth import confluent_config
 from cxpulse.settings import Settings
 from cxpulse.stack.manager import Stack
+from cxpulse.stack.secrets import secret_path
 from schemas import topics as names
 from sinks.clickhouse import Client, make_client
 from sinks.migrate import apply_migrations
@@ -216,7 +218,12 @@ class ChaosDeployment:
                     }
                 ),
                 "clickhouse": base.clickhouse.model_copy(
-                    update={"url": f"http://127.0.0.1:{clickhouse_port}", "database": "chaos"}
+                    # the private front's password: what workers started with this state dir derive too
+                    update={
+                        "url": f"http://127.0.0.1:{clickhouse_port}",
+                        "database": "chaos",
+                        "password_file": secret_path(state.resolve(), "clickhouse"),
+                    }
                 ),
                 "worker": base.worker.model_copy(update={"app_id": "cxpulse-chaos"}),
                 "ingest": base.ingest.model_copy(update={"port": ingest_port, "host": "127.0.0.1"}),
@@ -234,11 +241,14 @@ class ChaosDeployment:
             "CLICKHOUSE_URL": settings.clickhouse.url,
             "CXPULSE_KAFKA__PARTITIONS": str(partitions),
             "CXPULSE_CLICKHOUSE__DATABASE": settings.clickhouse.database,
+            "CXPULSE_CLICKHOUSE__PASSWORD_FILE": str(settings.clickhouse.password_file),
             "CXPULSE_WORKER__APP_ID": settings.worker.app_id,
             "CXPULSE_INGEST__HOST": "127.0.0.1",
             "CXPULSE_INGEST__PORT": str(ingest_port),
             "CXPULSE_PUBLIC_URL": public_url,
             "CXPULSE_TWILIO_AUTH_TOKEN": token,
+            "CXPULSE_REDACTION__PSEUDONYM_SALT": secrets.token_urlsafe(16),  # no public defaults: the worker
+            "CXPULSE_QA__RANDOM_SALT": secrets.token_urlsafe(16),  # refuses to start without them
             "CXPULSE_STACK__STATE_DIR": str(state),
             "CXPULSE_STACK__CONTROLLER_PORT": str(controller_port),
             "CXPULSE_SLA__ENABLED": "1",
@@ -316,17 +326,15 @@ class OffsetProbe:
     worker it measures. One probe per thread (librdkafka handles are not shared across the bench's threads).
     """
 
-    def __init__(self, bootstrap: str, group: str, topics: Iterable[str], partitions: int) -> None:
+    def __init__(self, settings: Settings, group: str, topics: Iterable[str], partitions: int) -> None:
         self.topics = tuple(topics)
         self.partitions = partitions
         self._consumer = Consumer(
-            {
-                "bootstrap.servers": bootstrap,
-                "group.id": group,
-                "enable.auto.commit": False,
-                "socket.timeout.ms": 5000,
-                "log_level": 0,
-            }
+            confluent_config(
+                settings,
+                "admin",
+                **{"group.id": group, "enable.auto.commit": False, "socket.timeout.ms": 5000, "log_level": 0},
+            )
         )
 
     def _parts(self) -> list[TopicPartition]:
@@ -358,16 +366,19 @@ class OffsetProbe:
         self._consumer.close()
 
 
-def read_topic(bootstrap: str, name: str, timeout: float = 120.0) -> list[bytes]:
+def read_topic(settings: Settings, name: str, timeout: float = 120.0) -> list[bytes]:
     """Every record value in topic ``name`` from the beginning up to the current high watermarks."""
     consumer = Consumer(
-        {
-            "bootstrap.servers": bootstrap,
-            "group.id": f"chaos-inspect-{secrets.token_hex(4)}",
-            "enable.auto.commit": False,
-            "auto.offset.reset": "earliest",
-            "log_level": 0,
-        }
+        confluent_config(
+            settings,
+            "admin",
+            **{
+                "group.id": f"chaos-inspect-{secrets.token_hex(4)}",
+                "enable.auto.commit": False,
+                "auto.offset.reset": "earliest",
+                "log_level": 0,
+            },
+        )
     )
     try:
         partitions = consumer.list_topics(name, timeout=10).topics[name].partitions

@@ -34,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tqdm import tqdm  # noqa: E402
 
 from cxpulse.settings import Settings, load_settings  # noqa: E402
+from cxpulse.urls import mask_url  # noqa: E402
 from dashboards import queries  # noqa: E402
 from dashboards.filters import Filters, bounds  # noqa: E402
 from sinks.clickhouse import Client, make_client  # noqa: E402
@@ -216,7 +217,7 @@ def main() -> int:
     # Seeding a chunk can take minutes on a busy machine: a long HTTP timeout for this client only.
     clickhouse = base.clickhouse.model_copy(update={"database": database, "query_timeout_s": SEED_TIMEOUT_S})
     settings = base.model_copy(update={"clickhouse": clickhouse})
-    print(f"database {database} on {settings.clickhouse.url}; load: {os.getloadavg()}")
+    print(f"database {database} on {mask_url(settings.clickhouse.url)}; load: {os.getloadavg()}")
     ch = make_client(settings.clickhouse, database="")
     try:
         if args.reuse:

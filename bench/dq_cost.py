@@ -44,7 +44,7 @@ def _events(count: int) -> list[bytes]:
     posts = generate_posts(seed=11, settings=SimulatorSettings(), start=datetime.now(UTC) - timedelta(hours=1))
     values = []
     for post in itertools.islice(posts, count):
-        event = from_webhook_form(post.form, idempotency_token=post.idempotency_token, rules=RoleRules())
+        event = from_webhook_form(post.form, rules=RoleRules())
         values.append(event.model_copy(update={"redacted": True}).to_json())
     return values
 

@@ -99,9 +99,7 @@ def main(total: int, long: int) -> None:
     cfg = SlaConfig.from_settings(settings)
     start = datetime(2026, 1, 1, tzinfo=UTC)
     posts = itertools.islice(generate_posts(seed=1, settings=settings.simulator, start=start), total)
-    payloads = [
-        from_webhook_form(p.form, idempotency_token=p.idempotency_token, rules=settings.roles).to_json() for p in posts
-    ]
+    payloads = [from_webhook_form(p.form, rules=settings.roles).to_json() for p in posts]
     baseline_s = _baseline(payloads)
     replay_s, conversations, replay_facts = _run(payloads, cfg, incremental=False)
     incremental_s, _, facts = _run(payloads, cfg, incremental=True)

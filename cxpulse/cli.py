@@ -47,6 +47,25 @@ def _stack(args: argparse.Namespace, settings: Settings) -> int:
     return 0 if all(r["state"] in {"healthy", "external"} for r in rows) else 1
 
 
+def _kafka(args: argparse.Namespace, settings: Settings) -> int:
+    """Kafka access (docs/security.md "Kafka"): topics + ACLs as admin, or a new local-stack password."""
+    if args.action == "setup":
+        from streams.acls import acl_set, should_apply_acls
+        from streams.topics import ensure_topics
+
+        created = ensure_topics(settings)
+        print("topics created: " + (", ".join(created) if created else "none (all exist)"))
+        if should_apply_acls(settings):
+            print(f"ACLs in place: {len(acl_set(settings))}")
+        else:
+            print("ACLs not applied: this process is not the admin principal over SASL")
+        return 0
+    from cxpulse.stack.kafka import KafkaService
+
+    print(KafkaService(settings).rotate_password(args.role))
+    return 0
+
+
 def _migrate(args: argparse.Namespace, settings: Settings) -> int:
     from sinks.migrate import apply_migrations
 
@@ -58,7 +77,7 @@ def _migrate(args: argparse.Namespace, settings: Settings) -> int:
 def _worker(args: argparse.Namespace, settings: Settings) -> int:
     from cxpulse.worker import run_worker
 
-    return run_worker(settings, migrate=not args.no_migrate)
+    return run_worker(settings, migrate=not args.no_migrate, demo=args.demo)
 
 
 def _simulate(args: argparse.Namespace, settings: Settings) -> int:
@@ -152,6 +171,11 @@ def _parser() -> argparse.ArgumentParser:
 
     worker = sub.add_parser("worker", help="run the stream worker: ingest + redaction + ClickHouse sink")
     worker.add_argument("--no-migrate", action="store_true", help="do not apply migrations at start")
+    worker.add_argument(
+        "--demo",
+        action="store_true",
+        help="local trial: generate the salts that have no safe default (kept in the stack's state dir)",
+    )
     worker.set_defaults(func=_worker)
 
     simulate = sub.add_parser("simulate", help="post signed, simulated Twilio webhooks to the ingest endpoint")
@@ -174,6 +198,16 @@ def _parser() -> argparse.ArgumentParser:
     dq.add_argument("--since", default="24h", help="24h, 15m, 7d or an ISO 8601 time (default 24h)")
     dq.add_argument("--limit", type=int, default=10, help="how many failure reasons to list (default 10)")
     dq.set_defaults(func=_dq)
+
+    kafka = sub.add_parser("kafka", help="Kafka access: `setup` topics + ACLs (as admin), `rotate-password`")
+    kafka.add_argument("action", choices=["setup", "rotate-password"])
+    kafka.add_argument(
+        "--role",
+        choices=["admin", "worker", "reader"],
+        default="worker",
+        help="rotate-password: whose local-stack password (default: worker)",
+    )
+    kafka.set_defaults(func=_kafka)
 
     dlq = sub.add_parser("dlq", help="dead-lettered events: send them through validation again after a fix")
     dlq.add_argument("action", choices=["replay"])

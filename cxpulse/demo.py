@@ -18,8 +18,11 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
+from cxpulse.required_secrets import with_local_secrets
+from cxpulse.secret_env import ProcessKind
 from cxpulse.settings import Settings
 from cxpulse.stack.process import ManagedProcess, StackError, wait_until
+from cxpulse.urls import mask_url
 
 __all__ = ["dashboard_command", "run_demo"]
 
@@ -29,10 +32,11 @@ _HEALTH_TIMEOUT_S = 2.0
 
 
 def dashboard_command(settings: Settings) -> list[str]:
-    """The ``streamlit run`` command line; refuses an address beyond localhost without a login."""
-    from dashboards.access import check_listen_address
+    """The ``streamlit run`` command line; refuses an address beyond localhost without a login, a short password,
+    and an OIDC login without an allowlist."""
+    from dashboards.access import check_startup
 
-    check_listen_address(settings.dashboard)
+    check_startup(settings.dashboard)
     app = resources.files("dashboards") / "app.py"
     return [
         sys.executable,
@@ -59,7 +63,7 @@ def _http_ok(url: str) -> bool:
         return False
 
 
-def _child(name: str, command: list[str], settings: Settings, env: dict[str, str]) -> ManagedProcess:
+def _child(name: str, command: list[str], settings: Settings, env: dict[str, str], kind: ProcessKind) -> ManagedProcess:
     return ManagedProcess(
         name=name,
         command=command,
@@ -67,6 +71,7 @@ def _child(name: str, command: list[str], settings: Settings, env: dict[str, str
         log_dir=settings.state_path("logs"),
         env=env,
         cwd=Path.cwd(),
+        kind=kind,  # the dashboard never sees the Twilio token or the salts
     )
 
 
@@ -93,8 +98,9 @@ def run_demo(settings: Settings, *, rate: float, duration: float | None, seed: i
 
     ingest_url = f"http://{settings.ingest.host}:{settings.ingest.port}"
     dashboard_url = f"http://{settings.dashboard.host}:{settings.dashboard.port}"
-    worker = _child("worker", [sys.executable, "-m", "cxpulse", "worker", "--no-migrate"], settings, env)
-    dashboard = _child("dashboard", dashboard_command(settings), settings, env)
+    settings = with_local_secrets(settings, env)  # the salts: random, kept in the stack's state dir
+    worker = _child("worker", [sys.executable, "-m", "cxpulse", "worker", "--no-migrate"], settings, env, "worker")
+    dashboard = _child("dashboard", dashboard_command(settings), settings, env, "dashboard")
     children = [worker, dashboard]
     interrupted = False
 
@@ -113,8 +119,8 @@ def run_demo(settings: Settings, *, rate: float, duration: float | None, seed: i
             "\ncxpulse demo is running\n"
             f"  dashboard   {dashboard_url}\n"
             f"  ingest      {ingest_url}/twilio/conversations  (signed against {settings.public_url})\n"
-            f"  kafka       {settings.kafka.bootstrap_servers}\n"
-            f"  clickhouse  {settings.clickhouse.url}  (database {settings.clickhouse.database})\n"
+            f"  kafka       {mask_url(settings.kafka.bootstrap_servers)}\n"
+            f"  clickhouse  {mask_url(settings.clickhouse.url)}  (database {settings.clickhouse.database})\n"
             f"  logs        {settings.state_path('logs')}\n"
             "Press Ctrl-C to stop everything this demo started.\n",
             flush=True,

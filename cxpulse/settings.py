@@ -15,10 +15,12 @@ Only this module reads ``os.environ``; everything else receives a :class:`Settin
 from __future__ import annotations
 
 import os
+import re
 import socket
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
@@ -28,6 +30,9 @@ from pydantic_settings import (
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+
+from cxpulse.stack.secrets import secret_path
+from cxpulse.urls import is_loopback_host, mask_url
 
 __all__ = [
     "DEFAULT_CANARY_TARGETS",
@@ -55,10 +60,14 @@ DEFAULT_CONFIG_FILE = "cxpulse.toml"
 #: ``[ingest] max_json_depth``; also the default of the normalisers in ``schemas/twilio.py`` when called without
 #: settings (backfill, tests).
 DEFAULT_MAX_JSON_DEPTH = 32
+#: ``[ingest] account_sids`` entries: Twilio's account prefix, then letters and digits (length is not checked,
+#: like the normalisers' SID rule in ``schemas/twilio.py``).
+_ACCOUNT_SID = re.compile(r"^AC[0-9A-Za-z]{1,64}$")
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # a validation error never echoes the section's input: it may hold a password or a salt
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
 
 
 class KafkaSettings(_Section):
@@ -92,6 +101,21 @@ class KafkaSettings(_Section):
     #: stopped for good keeps its partitions until the session timeout (static members do not leave the group).
     static_membership: bool = True
     group_instance_id: str = ""
+    #: How clients authenticate (docs/security.md "Kafka"). ``auto`` follows the local stack's broker
+    #: (``[stack] kafka_security``: ``scram`` = SASL_PLAINTEXT + SCRAM with the passwords the stack generated in its
+    #: state dir, ``none`` = PLAINTEXT). A deployment names its protocol and gives each process its own
+    #: ``username`` / ``password`` (``CXPULSE_KAFKA__USERNAME`` / ``CXPULSE_KAFKA__PASSWORD``).
+    security_protocol: Literal["auto", "PLAINTEXT", "SASL_PLAINTEXT", "SASL_SSL"] = "auto"
+    sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"] = "SCRAM-SHA-512"
+    #: This process's own principal; empty = the principal of the role it plays (below), with the stack's password.
+    username: str = ""
+    password: SecretStr = SecretStr("")
+    #: CA bundle (PEM) that signed the brokers' certificates, for SASL_SSL; empty = the system trust store.
+    ssl_ca_location: str = ""
+    #: Principals per process kind; the ACL set (streams/acls.py) grants each one only what its kind needs.
+    admin_principal: str = "admin"
+    worker_principal: str = "worker"
+    reader_principal: str = "reader"
 
 
 class ClickHouseSettings(_Section):
@@ -101,10 +125,37 @@ class ClickHouseSettings(_Section):
     database: str = "cxpulse"
     username: str = "default"
     password: SecretStr = SecretStr("")
+    #: A file whose content is the password (a mounted secret), used when ``password`` is empty. Unset, with an
+    #: empty password and a loopback ``http`` URL (the local stack), it is ``<stack.state_dir>/secrets/clickhouse``:
+    #: the random password ``cxpulse stack up`` generates there and the local ClickHouse front requires.
+    password_file: Path | None = None
     #: ``CLICKHOUSE_CLUSTER``: when set, migrations create replicated tables ON CLUSTER.
     cluster: str | None = None
     connect_timeout_s: float = 10.0
     query_timeout_s: float = 60.0
+
+    def credentials(self) -> tuple[str, str]:
+        """(user, password) every client of this ClickHouse uses: the one rule, so all components agree.
+
+        A user/password in the URL wins, then ``username`` / ``password``, then the content of ``password_file``.
+        """
+        url = urlsplit(self.url)
+        user = url.username or self.username
+        password = url.password or self.password.get_secret_value()
+        if password or self.password_file is None:
+            return user, password
+        try:
+            return user, self.password_file.read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            raise FileNotFoundError(
+                f"the ClickHouse password file {self.password_file} does not exist: start the local stack "
+                "(`cxpulse stack up`), or set [clickhouse] password / password_file (CXPULSE_CLICKHOUSE__PASSWORD)"
+            ) from None
+
+    def is_local_stack(self) -> bool:
+        """Whether ``url`` is one the local stack serves: plain HTTP on a loopback address."""
+        url = urlsplit(self.url)
+        return url.scheme == "http" and is_loopback_host(url.hostname or "")
 
 
 class SinkSettings(_Section):
@@ -124,7 +175,7 @@ class IngestSettings(_Section):
     port: int = 6066
     #: Twilio sends bodies of a few KiB; anything much larger is not a Twilio webhook.
     max_body_bytes: int = Field(default=256 * 1024, ge=1024)
-    #: How many recent idempotency tokens / CloudEvent ids each ingest process remembers.
+    #: How many recent event ids (natural keys, CloudEvent ids) each ingest process remembers.
     dedupe_cache_size: int = Field(default=200_000, ge=0)
     #: Twilio gives up after 5 s, so we must answer before that, acked by Kafka or not.
     kafka_ack_timeout_s: float = Field(default=4.0, gt=0)
@@ -132,6 +183,21 @@ class IngestSettings(_Section):
     #: it keeps may nest at most this deep, else 400 ``too_deep``. Twilio's own payloads nest about 5 levels; customer
     #: attributes nested thousands deep would exhaust Python's recursion limit in every stage (docs/redaction.md).
     max_json_depth: int = Field(default=DEFAULT_MAX_JSON_DEPTH, ge=8)
+    #: AccountSids whose events are accepted; empty = any account whose signature verifies. A signed event of
+    #: another account gets 403 ``account_not_allowed`` (defence in depth when tokens are shared or leaked).
+    account_sids: tuple[str, ...] = ()
+    #: The ingest counters (accepted, duplicates, forbidden, ...) are logged this often when they changed; they
+    #: are never served on the public ingest port. 0 = off.
+    counters_log_interval_s: float = Field(default=60.0, ge=0)
+
+    @field_validator("account_sids")
+    @classmethod
+    def _account_sids(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        """A typo here would refuse every event, so the shape is checked at startup (``AC`` + letters/digits)."""
+        bad = [sid for sid in value if not _ACCOUNT_SID.match(sid)]
+        if bad:
+            raise ValueError(f"not Twilio AccountSids (AC followed by letters and digits): {bad}")
+        return value
 
 
 class RoleRules(_Section):
@@ -203,8 +269,10 @@ class RedactionSettings(_Section):
     )
     #: Presidio scores phones at 0.4 by default; a higher threshold silently drops them.
     score_threshold: float = Field(default=0.35, ge=0, le=1)
-    #: Secret salt for HMAC pseudonyms of customer addresses (stable per tenant, never logged).
-    pseudonym_salt: SecretStr = SecretStr("cxpulse-local-development-salt")
+    #: ``CXPULSE_REDACTION__PSEUDONYM_SALT``: secret salt for HMAC pseudonyms of customer addresses (stable per
+    #: tenant, never logged). No default: a public salt lets anyone reverse ``cust_…`` pseudonyms of phone numbers
+    #: by enumeration, so the worker refuses to start without one (the demo generates a local one).
+    pseudonym_salt: SecretStr | None = None
     #: Raw records redacted together (one ``nlp.pipe`` call per process: the pool gives each process a slice).
     batch_size: int = Field(default=256, ge=1)
     #: Messages that wait longer than this for a batch are redacted anyway.
@@ -408,6 +476,10 @@ class WorkerSettings(_Section):
     stop_wait_s: float = Field(default=15.0, gt=0)
 
 
+#: Dashboard roles; the pages each one opens are ``PAGES_BY_ROLE`` in ``dashboards/roles.py``.
+DashboardRole = Literal["supervisor", "qa_reviewer", "compliance", "admin"]
+
+
 class DashboardSettings(_Section):
     """The Streamlit dashboard. Beyond localhost it requires a login (a password or an OIDC provider)."""
 
@@ -444,14 +516,60 @@ class DashboardSettings(_Section):
     trend_minutes_max_h: float = Field(default=6.0, gt=0)
     #: Data quality page: newest dead-lettered events listed (ids, types and reasons only).
     dlq_samples: int = Field(default=50, ge=1)
-    #: ``CXPULSE_DASHBOARD__PASSWORD``: a shared password for the built-in login form.
+    #: ``cxpulse dashboard`` (and the login gate) refuse a shared password shorter than this: the form is open to
+    #: anyone who reaches the port, and the lockout below only slows guessing down.
+    password_min_length: int = Field(default=16, ge=12)
+    #: ``CXPULSE_DASHBOARD__PASSWORD``: a shared password for the built-in login form (empty = none).
     password: SecretStr | None = None
+    #: Whoever knows the shared password: the identity their QA reviews carry, and the roles they get. A shared
+    #: password names nobody, so by default it opens the supervisor pages only; use OIDC for attributable access.
+    password_user: str = Field(default="shared-password", min_length=1)
+    password_roles: tuple[DashboardRole, ...] = Field(default=("supervisor",), min_length=1)
+    #: Failed passwords: a client address with ``login_max_attempts`` failures within ``login_window_s`` is locked
+    #: out for ``login_lockout_s``; ``login_global_max_attempts`` failures from all addresses together lock the form
+    #: for everyone (guessing from many addresses). While locked, even the right password is refused.
+    login_max_attempts: int = Field(default=5, ge=1)
+    login_global_max_attempts: int = Field(default=50, ge=1)
+    login_window_s: float = Field(default=300.0, gt=0)
+    login_lockout_s: float = Field(default=900.0, gt=0)
     #: Name of an OIDC provider configured in ``.streamlit/secrets.toml`` ``[auth]``; Streamlit's own login.
     oidc_provider: str | None = None
+    #: OIDC allowlist and roles: ``"alice@acme.com" = ["compliance"]`` for one person, ``"@acme.com" =
+    #: ["supervisor"]`` for every verified e-mail at exactly that domain (not ``eu.acme.com``, not ``evilacme.com``).
+    #: A person has the roles of their address and of their domain; anyone matching no key is refused.
+    roles: dict[str, tuple[DashboardRole, ...]] = Field(default_factory=dict)
 
     @property
     def auth_configured(self) -> bool:
         return bool(self.oidc_provider) or bool(self.password and self.password.get_secret_value())
+
+    @field_validator("password")
+    @classmethod
+    def _empty_password_is_none(cls, value: SecretStr | None) -> SecretStr | None:
+        """``CXPULSE_DASHBOARD__PASSWORD=`` (set but empty, as compose files often leave it) means no password."""
+        return value if value is not None and value.get_secret_value() else None
+
+    @field_validator("roles")
+    @classmethod
+    def _role_keys(cls, value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+        """Keys become ``name@domain`` or ``@domain``, lower case; patterns are refused, not half-understood."""
+        keys: dict[str, tuple[str, ...]] = {}
+        for raw, roles in value.items():
+            key = raw.strip().lower()
+            if "@" not in key:
+                key = f"@{key}"  # a bare domain
+            local, _, domain = key.rpartition("@")
+            if not domain or "@" in local or any(c in key for c in "*? \t") or domain.startswith("."):
+                raise ValueError(
+                    f"dashboard.roles key {raw!r}: use an e-mail address (alice@acme.com) or a domain (@acme.com); "
+                    "a domain matches exactly, without wildcards or subdomains"
+                )
+            keys[key] = tuple(dict.fromkeys((*keys.get(key, ()), *roles)))
+        return keys
+
+    # The password length and OIDC-without-roles checks live in ``dashboards/access.py`` (``login_config_errors``),
+    # run by ``cxpulse dashboard`` and by the login gate: a model-level error here would print this section's
+    # input, password included, in pydantic's message.
 
     @field_validator("timezone", "timezones")
     @classmethod
@@ -483,6 +601,15 @@ class StackSettings(_Section):
     kafka_heap: str = "768m"
     controller_port: int = 9093
     start_timeout_s: float = Field(default=90.0, gt=0)
+    #: The chDB ClickHouse front listens on the host of ``[clickhouse] url``, which must be a loopback address unless
+    #: this is true: it serves the operator's data with the operator's file permissions (docs/security.md).
+    clickhouse_allow_remote_bind: bool = False
+    #: Extra ``Host`` header names the front answers to (its bind host and loopback names always work); anything
+    #: else is refused, which defeats DNS rebinding from web pages. Needed with a remote bind: the names clients use.
+    clickhouse_allowed_hosts: tuple[str, ...] = ()
+    #: ``scram``: the broker's client listener takes SASL/SCRAM-SHA-512 only and an ACL authorizer denies what is
+    #: not granted (docs/security.md "Kafka"); ``none``: PLAINTEXT, open to every local process (raw PII included).
+    kafka_security: Literal["scram", "none"] = "scram"
 
 
 class RetentionSettings(_Section):
@@ -648,8 +775,9 @@ class QaSettings(_Section):
     #: Share of all conversations picked at random, in percent. Deterministic: a salted hash of the
     #: ConversationSid decides, so a replay picks the same conversations.
     random_pct: float = Field(default=5.0, ge=0, le=100)
-    #: Changing the salt draws a different random sample at the same rate.
-    random_salt: str = "cxpulse-qa"
+    #: ``CXPULSE_QA__RANDOM_SALT``: changing the salt draws a different random sample at the same rate. Secret, no
+    #: default: with a known salt an agent could compute which of their conversations will be reviewed.
+    random_salt: SecretStr | None = None
     #: Pick every conversation with an SLA breach (a breached response or a conversation fact with breaches).
     breaches: bool = True
     #: Pick conversations where an AI annotation's confidence fell below this (0 disables the reason).
@@ -722,10 +850,14 @@ class Settings(BaseSettings):
         env_nested_delimiter="__",
         frozen=True,
         extra="forbid",
+        hide_input_in_errors=True,
     )
 
-    #: ``CXPULSE_TWILIO_AUTH_TOKEN``: the auth token Twilio signs webhooks with.
+    #: ``CXPULSE_TWILIO_AUTH_TOKEN``: the auth token Twilio signs webhooks with (the account's primary token).
     twilio_auth_token: SecretStr | None = None
+    #: ``CXPULSE_TWILIO_SECONDARY_AUTH_TOKEN``: also accepted while a token is rotated (Twilio lets an account
+    #: create a secondary token and promote it): set it, promote in Twilio, then make it the primary and unset it.
+    twilio_secondary_auth_token: SecretStr | None = None
     #: ``CXPULSE_PUBLIC_URL``: the base URL Twilio calls (signatures cover the full public URL).
     public_url: str = "http://127.0.0.1:6066"
 
@@ -770,6 +902,29 @@ class Settings(BaseSettings):
             )
         return self
 
+    @model_validator(mode="after")
+    def _local_clickhouse_password(self) -> Settings:
+        """No password for the local stack's URL: use the one the stack generates in its state dir.
+
+        Filled in here, once, so the section carries its password source wherever it is passed or copied, and
+        ``cxpulse config`` shows where the password comes from.
+        """
+        clickhouse = self.clickhouse
+        if clickhouse.password_file is None and not clickhouse.credentials()[1] and clickhouse.is_local_stack():
+            path = secret_path(self.stack.state_dir.expanduser().resolve(), "clickhouse")
+            # the settings are frozen: replace the section in place, as validation would have built it
+            object.__setattr__(self, "clickhouse", clickhouse.model_copy(update={"password_file": path}))
+        return self
+
+    def twilio_auth_tokens(self) -> tuple[str, ...]:
+        """The tokens a Twilio signature may be made with, primary first; blank and repeated ones left out."""
+        tokens: list[str] = []
+        for secret in (self.twilio_auth_token, self.twilio_secondary_auth_token):
+            value = secret.get_secret_value() if secret is not None else ""
+            if value and value not in tokens:
+                tokens.append(value)
+        return tuple(tokens)
+
     def topic(self, name: str) -> str:
         """The full Kafka topic name for a base name, with this deployment's prefix."""
         return f"{self.kafka.topic_prefix}{name}"
@@ -791,8 +946,12 @@ class Settings(BaseSettings):
         return self.stack.state_dir.expanduser().resolve().joinpath(*parts)
 
     def masked(self) -> dict[str, Any]:
-        """The settings as a dict with secrets masked, safe to print or log."""
-        return self.model_dump(mode="json")
+        """The settings as a dict with secrets masked, safe to print or log (URL passwords included)."""
+        dumped = self.model_dump(mode="json")
+        dumped["clickhouse"]["url"] = mask_url(self.clickhouse.url)
+        dumped["kafka"]["bootstrap_servers"] = mask_url(self.kafka.bootstrap_servers)
+        dumped["public_url"] = mask_url(self.public_url)
+        return dumped
 
 
 @lru_cache(maxsize=1)

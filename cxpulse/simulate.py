@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import heapq
+import ipaddress
 import itertools
 import json
 import math
@@ -43,6 +44,7 @@ from twilio.request_validator import RequestValidator
 
 from cxpulse.errors import CxpulseError
 from cxpulse.settings import Settings, SimulatorSettings
+from schemas.twilio import webhook_event_id
 
 __all__ = [
     "DEFAULT_ARRIVALS_PER_MINUTE",
@@ -55,6 +57,7 @@ __all__ = [
     "event_mix",
     "generate_posts",
     "iban_valid",
+    "is_loopback_url",
     "luhn_valid",
     "main",
     "run_simulation",
@@ -179,6 +182,11 @@ class WebhookPost:
     @property
     def event_type(self) -> str:
         return self.form["EventType"]
+
+    @property
+    def event_id(self) -> str:
+        """The id ingest gives this post's event: its natural key, whatever idempotency token it carries."""
+        return webhook_event_id(self.form)
 
 
 class SimulationError(CxpulseError):
@@ -1517,7 +1525,7 @@ class _Sender:
         self.report.by_status[status] = self.report.by_status.get(status, 0) + 1
         if 200 <= status < 300:
             self.report.accepted += 1
-            self.report.accepted_ids.add(post.idempotency_token)
+            self.report.accepted_ids.add(post.event_id)
         elif status < 500:
             self.report.rejected += 1
         else:
@@ -1613,6 +1621,7 @@ async def run_simulation(
     concurrency: int = 8,
     progress: bool = True,
     stop: asyncio.Event | None = None,
+    allow_remote: bool = False,
 ) -> SimulationReport:
     """Post signed simulated webhooks at about ``rate`` events/s for ``duration`` s or ``total`` events.
 
@@ -1621,15 +1630,26 @@ async def run_simulation(
     slower than the traffic). Posts go to ``target_url`` (a base URL; default ``settings.public_url``) but
     are always signed for ``settings.public_url``: Twilio signs the URL it was configured with. With neither
     ``duration`` nor ``total`` the run lasts until ``stop`` is set.
+
+    The posts are signed with the real auth token, so ingest cannot tell them from Twilio's: a target that is not
+    this machine (loopback) is refused unless ``allow_remote`` (``--allow-remote``), or a demo aimed at the
+    default ``public_url`` would put valid fake traffic into production.
     """
     token = _auth_token(settings)
     if rate <= 0 or concurrency < 1:
         raise SimulationError("rate must be positive and concurrency at least 1")
+    target = _base_url(target_url or settings.public_url)
+    if not allow_remote and not is_loopback_url(target):
+        raise SimulationError(
+            f"refusing to post signed simulated traffic to {target}: it is not this machine (loopback), and the "
+            "posts are signed with the real Twilio auth token, so a real ingest would store them as Twilio events. "
+            "Point --target at a local ingest (e.g. http://127.0.0.1:6066), or pass --allow-remote if you really "
+            "mean to send fake traffic there"
+        )
     seed = settings.simulator.seed
     if seed is None:
         seed = random.SystemRandom().getrandbits(32)
     report = SimulationReport(seed=seed)
-    target = _base_url(target_url or settings.public_url)
     origin = datetime.now(UTC)
     posts = generate_posts(seed=seed, settings=settings.simulator, start=origin, events_per_s=rate)
     if total is not None:
@@ -1658,6 +1678,20 @@ def _auth_token(settings: Settings) -> str:
             "ingest endpoint verifies with)"
         )
     return settings.twilio_auth_token.get_secret_value()
+
+
+def is_loopback_url(url: str) -> bool:
+    """Whether ``url`` names this machine: a loopback address, ``localhost``, or the unspecified address a local
+    server binds (``0.0.0.0``, ``::``; a connection to it stays on this host). No DNS: a name that merely
+    resolves to loopback today is not trusted."""
+    host = (httpx.URL(url).host or "").rstrip(".").lower()
+    if host == "localhost":
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_unspecified
 
 
 def _base_url(url: str) -> str:
@@ -1720,6 +1754,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=None, help="seed for repeatable traffic (default: random)")
     parser.add_argument("--target", default=None, help="base URL to post to (default: the configured public_url)")
     parser.add_argument("--concurrency", type=int, default=8, help="requests in flight at once (default: 8)")
+    parser.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="allow a target that is not this machine (the posts carry valid signatures made with the real token)",
+    )
     parser.add_argument("--no-progress", dest="progress", action="store_false", help="no live progress line")
 
 
@@ -1755,6 +1794,7 @@ async def _main_async(args: argparse.Namespace, settings: Settings) -> Simulatio
         concurrency=getattr(args, "concurrency", 8),
         progress=getattr(args, "progress", True),
         stop=stop,
+        allow_remote=getattr(args, "allow_remote", False),
     )
 
 

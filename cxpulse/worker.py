@@ -5,15 +5,25 @@ from __future__ import annotations
 import logging
 
 from cxpulse.logs import install_log_hygiene
+from cxpulse.required_secrets import require_secrets, with_local_secrets
 from cxpulse.settings import Settings
+from cxpulse.stack.secrets import private_dir
 
 __all__ = ["run_worker"]
 
 log = logging.getLogger(__name__)
 
 
-def run_worker(settings: Settings, *, migrate: bool = True) -> int:
-    """Run until SIGTERM/SIGINT. Topics and tables are created first so no stage waits on a missing one."""
+def run_worker(settings: Settings, *, migrate: bool = True, demo: bool = False) -> int:
+    """Run until SIGTERM/SIGINT. Topics and tables are created first so no stage waits on a missing one.
+
+    Refuses to start without the secrets that have no safe default (:mod:`cxpulse.required_secrets`); ``demo``
+    generates local ones instead. Both happen before the redaction fork server starts: it reads the settings
+    from the environment, where the demo's salts are put.
+    """
+    if demo:
+        settings = with_local_secrets(settings)
+    require_secrets(settings)
     if settings.redaction.analyzer_processes > 1:
         from streams.redact.pool import start_fork_server
 
@@ -25,11 +35,17 @@ def run_worker(settings: Settings, *, migrate: bool = True) -> int:
 
     if settings.twilio_auth_token is None:
         raise ValueError("CXPULSE_TWILIO_AUTH_TOKEN is not set: the ingest endpoint cannot verify signatures")
+    from streams.quality import prebuild_validator
+
+    # GX builds in a thread while the worker creates topics, migrates, connects, joins and recovers its tables
+    # (mostly waiting on I/O); started before faust's imports it slowed them and the ingest answered later
+    prebuild_validator(settings.quality)
     ensure_topics(settings)
     if migrate:
         from sinks.migrate import apply_migrations
 
         apply_migrations(settings)
+    private_dir(settings.state_path())  # table state holds conversation data: owner only
     settings.worker_data_path().mkdir(parents=True, exist_ok=True)
     install_log_hygiene(settings.worker.log_repeat_interval_s)
     app = create_app(settings)

@@ -1,29 +1,54 @@
-"""Streamlit entry point: the frame (login, title, shared settings) and the page router. Pages only render."""
+"""Streamlit entry point: the frame (login, title, shared settings) and the page router. Pages only render.
+
+The navigation lists only the pages the viewer's roles allow (``dashboards/roles.py``): a page left out cannot
+be opened by URL either (Streamlit serves the default page instead), and each page checks the roles again.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import streamlit as st
 
 from cxpulse.settings import load_settings
-from dashboards.login import require_login
+from dashboards import roles
+from dashboards.login import require_login, sidebar_viewer
+
+
+@dataclass(frozen=True)
+class _Page:
+    key: str
+    path: str
+    title: str
+    icon: str
+    hidden: bool = False
+
+
+_PAGES = (
+    _Page(roles.LIVE_SLA, "app_pages/live_sla.py", "Live SLA", ":material/speed:"),
+    _Page(roles.AT_RISK, "app_pages/at_risk.py", "At risk", ":material/warning:"),
+    _Page(roles.LIVE, "app_pages/live.py", "Live traffic", ":material/sensors:"),
+    _Page(roles.QA, "app_pages/qa.py", "QA samples", ":material/fact_check:"),
+    _Page(roles.COMPLIANCE, "app_pages/compliance.py", "Compliance", ":material/shield:"),
+    _Page(roles.QUALITY, "app_pages/quality.py", "Data quality", ":material/rule:"),
+    # Opened from At risk with ?conversation=CH…; reachable by URL, not listed.
+    _Page(roles.TRANSCRIPT, "app_pages/transcript.py", "Transcript", ":material/forum:", hidden=True),
+)
 
 st.set_page_config(page_title="cxpulse", page_icon="📈", layout="wide")
-require_login(load_settings().dashboard)
-
+viewer = require_login(load_settings().dashboard)
+sidebar_viewer(viewer)
+allowed = [page for page in _PAGES if viewer.may_open(page.key)]
+# The first allowed page is the default one (Live SLA for supervisors, QA samples for a QA reviewer, ...).
 pages = [
-    st.Page("app_pages/live_sla.py", title="Live SLA", icon=":material/speed:", url_path="live_sla", default=True),
-    st.Page("app_pages/at_risk.py", title="At risk", icon=":material/warning:", url_path="at_risk"),
-    st.Page("app_pages/live.py", title="Live traffic", icon=":material/sensors:", url_path="live"),
-    st.Page("app_pages/qa.py", title="QA samples", icon=":material/fact_check:", url_path="qa"),
-    st.Page("app_pages/compliance.py", title="Compliance", icon=":material/shield:", url_path="compliance"),
-    st.Page("app_pages/quality.py", title="Data quality", icon=":material/rule:", url_path="quality"),
-    # Opened from At risk with ?conversation=CH…; reachable by URL, not listed.
     st.Page(
-        "app_pages/transcript.py",
-        title="Transcript",
-        icon=":material/forum:",
-        url_path="transcript",
-        visibility="hidden",
-    ),
+        page.path,
+        title=page.title,
+        icon=page.icon,
+        url_path=page.key,
+        default=index == 0,
+        visibility="hidden" if page.hidden else "visible",
+    )
+    for index, page in enumerate(allowed)
 ]
 st.navigation(pages).run()

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from cxpulse.kafka_auth import Role, confluent_config
 from cxpulse.settings import Settings
 from schemas import topics as names
 
@@ -33,6 +34,9 @@ log = logging.getLogger(__name__)
 _POLL_S = 1.0
 #: Consecutive empty polls after which the end of the topic is taken as reached.
 _EMPTY_POLLS = 3
+#: Replaying writes cx.events.redacted, which only the worker principal may (streams/acls.py): a replay is the
+#: pipeline re-reading its own dead letters, not a reader's tool.
+_ROLE: Role = "worker"
 
 
 @dataclass
@@ -96,12 +100,15 @@ def _read_all(settings: Settings, progress: Callable[[int], None]) -> list[tuple
     from confluent_kafka import Consumer
 
     consumer = Consumer(
-        {
-            "bootstrap.servers": settings.kafka.bootstrap_servers,
-            "group.id": f"{settings.worker.app_id}.dlq-replay.{uuid.uuid4().hex[:8]}",
-            "auto.offset.reset": "earliest",
-            "enable.auto.commit": False,
-        }
+        confluent_config(
+            settings,
+            _ROLE,
+            **{
+                "group.id": f"{settings.worker.app_id}.dlq-replay.{uuid.uuid4().hex[:8]}",
+                "auto.offset.reset": "earliest",
+                "enable.auto.commit": False,
+            },
+        )
     )
     consumer.subscribe([settings.topic(names.DLQ)])
     values: list[tuple[bytes | None, bytes]] = []
@@ -137,9 +144,7 @@ def replay_dlq(
     chosen, result = select(_read_all(settings, progress), reasons=reasons, since=since)
     if dry_run or not chosen:
         return result
-    producer = Producer(
-        {"bootstrap.servers": settings.kafka.bootstrap_servers, "acks": "all", "enable.idempotence": True}
-    )
+    producer = Producer(confluent_config(settings, _ROLE, **{"acks": "all", "enable.idempotence": True}))
     failures: list[str] = []
 
     def delivered(err: Any, _msg: Any) -> None:

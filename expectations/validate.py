@@ -292,6 +292,11 @@ class Validator:
         )
 
     @property
+    def settings(self) -> QualitySettings:
+        """The ``[quality]`` settings the suites were resolved with."""
+        return self._settings
+
+    @property
     def suites(self) -> list[SuiteSpec]:
         return list(self._specs)
 

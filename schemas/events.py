@@ -77,7 +77,9 @@ class ConversationEvent(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", use_enum_values=False)
 
     schema_version: int = SCHEMA_VERSION
-    #: Twilio's ``I-Twilio-Idempotency-Token``, the CloudEvent ``id``, or a stable hash for backfill.
+    #: The event's natural key: for webhooks (and backfill, the simulator) ``schemas.twilio.webhook_event_id``,
+    #: e.g. ``message.added:IM…``; for Event Streams the CloudEvent ``id`` (signed with the body). Never the
+    #: unsigned ``I-Twilio-Idempotency-Token``: a replay with a fresh token must not count twice.
     event_id: str = Field(min_length=1, max_length=256)
     event_type: EventType
     account_sid: str

@@ -83,6 +83,7 @@ __all__ = [
     "from_cloudevent",
     "from_webhook_form",
     "parse_cloudevents_body",
+    "webhook_event_id",
 ]
 
 # --------------------------------------------------------------------------------------------------------
@@ -147,7 +148,8 @@ PRE_ACTION_WEBHOOK_EVENTS: Mapping[str, str] = MappingProxyType(
 SUPPORTED_WEBHOOK_EVENTS: tuple[str, ...] = tuple(WEBHOOK_EVENT_TYPES)
 SUPPORTED_CLOUDEVENT_TYPES: tuple[str, ...] = tuple(CLOUDEVENT_TYPES)
 
-#: The header Twilio repeats unchanged on every retry of one webhook: the natural event id.
+#: The header Twilio repeats on every retry of one webhook. It is NOT covered by the signature, so anyone holding
+#: a captured post can replay it with a fresh token: never an event id (:func:`webhook_event_id` is).
 IDEMPOTENCY_TOKEN_HEADER: Final = "I-Twilio-Idempotency-Token"
 
 # --------------------------------------------------------------------------------------------------------
@@ -336,9 +338,21 @@ _DELIVERY_FIELDS: Mapping[str, str] = {
 }
 _ERROR_CODE_KEY = "error_code"
 
-#: Protocol noise that differs between Twilio's retries of one webhook; left out of the fallback event id.
+#: Protocol noise that differs between Twilio's retries of one webhook; left out of an update's content digest.
 _RETRY_VARYING_FIELDS = frozenset({_F.RETRY_COUNT})
-_DIGEST_PREFIX = "sha256:"
+#: The SID naming the resource an event is about (a delivery receipt is about its message).
+_RESOURCE_SIDS: Mapping[_Kind, str] = {
+    _Kind.CONVERSATION: _F.CONVERSATION_SID,
+    _Kind.MESSAGE: _F.MESSAGE_SID,
+    _Kind.PARTICIPANT: _F.PARTICIPANT_SID,
+    _Kind.DELIVERY: _F.MESSAGE_SID,
+}
+#: Verbs that happen once in a resource's life (Twilio never re-adds a SID): the SID alone names the event.
+_ONCE_PER_RESOURCE = frozenset({"added", "removed"})
+#: Hex digits of the content digest in an update's id: 128 bits, no accidental collision among one resource's
+#: updates at one timestamp.
+_CONTENT_DIGEST_HEX = 32
+_ID_SEPARATOR = ":"
 
 _JSON_TYPE_NAMES: Mapping[type, str] = {
     list: "array",
@@ -823,18 +837,53 @@ def _webhook_event_type(form: Mapping[str, str]) -> tuple[str, EventType]:
     return name, event_type
 
 
-def _form_digest(form: Mapping[str, str]) -> str:
-    """A stable id for a form without an idempotency token: identical forms (and Twilio's retries of one,
-    which differ only in ``RetryCount``) hash alike, any other difference hashes apart."""
+def _content_digest(form: Mapping[str, str]) -> str:
+    """What an update says: identical forms (and Twilio's retries of one, which differ only in ``RetryCount``)
+    hash alike, any other difference hashes apart."""
     items = sorted((str(key), str(value)) for key, value in form.items() if key not in _RETRY_VARYING_FIELDS)
     canonical = json.dumps(items, ensure_ascii=False, separators=(",", ":"))
-    return _DIGEST_PREFIX + hashlib.sha256(canonical.encode()).hexdigest()
+    return hashlib.sha256(canonical.encode()).hexdigest()[:_CONTENT_DIGEST_HEX]
+
+
+def webhook_event_id(form: Mapping[str, str]) -> str:
+    """The event's natural key: what happened to which resource, and when. Never the idempotency token.
+
+    Twilio's ``I-Twilio-Idempotency-Token`` header is not signed: a captured post replayed with a fresh token would
+    count twice if it were the id. Everything here comes from the signed form, so a replay (any token, any
+    ``RetryCount``) gets the same id and is stored once, while distinct events stay apart:
+
+    * ``added`` / ``removed`` (conversation, message, participant): ``<type>:<resource SID>``. A SID is added and
+      removed once in its life, so Twilio's retries, a replay, a backfill or a second webhook of the same change
+      all collapse onto one event.
+    * every update (``conversation.updated``, ``conversation.state_updated``, ``message.updated``,
+      ``participant.updated``, ``delivery.updated``): ``<type>:<resource SID>:<its timestamp>:<content digest>``.
+      A resource is updated many times; the timestamp (``DateUpdated``, ``StateUpdated``) is Twilio's, in whole
+      seconds, so two updates within one second are told apart by a digest of the signed form (without
+      ``RetryCount``): a body edit, new attributes, another receipt status. The timestamp part is left out when
+      the form has none.
+
+    The resource is the ConversationSid, MessageSid or ParticipantSid; a delivery receipt's is its MessageSid.
+
+    :raises InvalidEventError: the rules of :func:`from_webhook_form` for the event type, the SIDs and the timestamp.
+    """
+    label, event_type = _webhook_event_type(form)
+    kind_name, _, verb = event_type.value.partition(".")
+    kind = _Kind(kind_name)
+    resource = _sids(_Fields(form), kind, label)[_RESOURCE_SIDS[kind]]
+    parts = [event_type.value, str(resource)]
+    if verb not in _ONCE_PER_RESOURCE:
+        stamp_field = next((name for name in _OCCURRED_AT_FIELDS[verb] if not _is_blank(form.get(name))), None)
+        if stamp_field is not None:
+            stamp = _parse_timestamp(stamp_field, form[stamp_field])
+            stamp = stamp.replace(tzinfo=UTC) if stamp.tzinfo is None else stamp.astimezone(UTC)  # Twilio sends UTC
+            parts.append(stamp.isoformat(timespec="milliseconds").replace("+00:00", "Z"))
+        parts.append(_content_digest(form))
+    return _ID_SEPARATOR.join(parts)
 
 
 def from_webhook_form(
     form: Mapping[str, str],
     *,
-    idempotency_token: str | None,
     rules: RoleRules,
     received_at: datetime | None = None,
     source: EventSource = EventSource.WEBHOOK,
@@ -842,9 +891,9 @@ def from_webhook_form(
 ) -> ConversationEvent:
     """Normalise one Conversations post-event webhook (``application/x-www-form-urlencoded`` fields).
 
+    ``event_id`` is the natural key of :func:`webhook_event_id` (the unsigned idempotency token is not used).
+
     :param form: the decoded form fields, exactly as Twilio sent them (the signature is checked before this).
-    :param idempotency_token: the ``I-Twilio-Idempotency-Token`` header; it becomes ``event_id``. Without one,
-        ``event_id`` is ``sha256:`` + a digest of the sorted form minus ``RetryCount``, so a retry dedupes.
     :param rules: how identities map to roles.
     :param received_at: when the edge received the request (defaults to now); also the fallback occurred_at.
     :param source: ``webhook`` from the edge; backfill and the simulator reuse this converter with their own.
@@ -860,7 +909,7 @@ def from_webhook_form(
         fields,
         event_type,
         label=label,
-        event_id=idempotency_token or _form_digest(form),
+        event_id=webhook_event_id(form),
         occurred_at=occurred_at,
         occurred_at_source=occurred_at_source,
         received_at=received,
@@ -945,8 +994,9 @@ def from_cloudevent(
 ) -> ConversationEvent:
     """Normalise one Event Streams CloudEvent (``com.twilio.conversations.*``).
 
-    ``id`` becomes ``event_id`` (Event Streams is at-least-once: dedupe on it). ``data`` is read with the
-    webhook rules; ``MessageBody`` and ``Body`` both map to ``body``. ``occurred_at`` prefers the data's
+    ``id`` becomes ``event_id`` (Event Streams is at-least-once: dedupe on it; the signature covers the body, so a
+    replay cannot change it). ``data`` is read with the webhook rules; ``MessageBody`` and ``Body`` both map to
+    ``body``. ``occurred_at`` prefers the data's
     ``DateCreated``/``DateUpdated``/``DateRemoved``/``StateUpdated``, then ``time``, then a timestamp found in
     ``datacontenttype`` (a quirk of Twilio's published examples), then ``received_at``. Envelope attributes
     other than those consumed are kept in ``raw_extra`` as ``ce.<name>``.

@@ -27,10 +27,13 @@ if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
 stamp=.venv/.cxpulse-installed
-if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-  echo "setup: installing cxpulse and its dependencies into .venv (first time: a few minutes)"
-  .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -e ".[test]"
+lock=requirements-test.lock  # every dependency pinned with its hashes (scripts/lock.sh regenerates it)
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ "$lock" -nt "$stamp" ]; then
+  echo "setup: installing cxpulse and its locked dependencies into .venv (first time: a few minutes)"
+  # Only what the lock names, each file checked against its hash; then cxpulse itself, built with the locked
+  # setuptools (no build isolation: an isolated build would fetch an unpinned backend).
+  .venv/bin/python -m pip install -q --require-hashes --no-deps -r "$lock"
+  .venv/bin/python -m pip install -q --no-deps --no-build-isolation -e .
   touch "$stamp"
 fi
 # The name gazetteer is extracted once per machine from names-dataset (~20 s, ~2 GB while it runs).

@@ -1,6 +1,7 @@
 """The one way cxpulse reaches ClickHouse: clickhouse-connect at ``CLICKHOUSE_URL``.
 
-Whether the URL points at the local chDB-backed front or a real ClickHouse server makes no difference here.
+Whether the URL points at the local chDB-backed front or a real ClickHouse server makes no difference here; the
+credentials come from :meth:`ClickHouseSettings.credentials`, which also knows the local stack's generated password.
 """
 
 from __future__ import annotations
@@ -23,12 +24,13 @@ def make_client(settings: ClickHouseSettings, *, database: str | None = None, **
     """
     url = urlsplit(settings.url)
     secure = url.scheme == "https"
+    username, password = settings.credentials()  # one rule for every client, the local stack's secret included
     return clickhouse_connect.get_client(
         host=url.hostname or "127.0.0.1",
         port=url.port or (8443 if secure else 8123),
         secure=secure,
-        username=url.username or settings.username,
-        password=url.password or settings.password.get_secret_value(),
+        username=username,
+        password=password,
         database=settings.database if database is None else database,
         connect_timeout=settings.connect_timeout_s,
         send_receive_timeout=settings.query_timeout_s,

@@ -10,6 +10,7 @@ import asyncio
 
 import faust
 
+from cxpulse.kafka_auth import faust_credentials
 from cxpulse.settings import Settings
 from sinks import agent as sink_agent
 from streams import faust_guards, ingest
@@ -28,6 +29,8 @@ def create_app(settings: Settings) -> faust.App:
     app = faust.App(
         settings.worker.app_id,
         broker=f"kafka://{settings.kafka.bootstrap_servers}",
+        # the worker principal: the only one allowed to read raw text and write cx.events.redacted (streams/acls.py)
+        broker_credentials=faust_credentials(settings, "worker"),
         store=settings.worker.store,
         datadir=str(settings.worker_data_path()),
         topic_partitions=settings.kafka.partitions,
@@ -44,6 +47,7 @@ def create_app(settings: Settings) -> faust.App:
         web_bind=settings.ingest.host,
         web_host=settings.ingest.host,
         web_port=settings.ingest.port,
+        **ingest.BUILTIN_WEB_VIEWS_OFF,  # the ingest port is public: no /table, /router, statistics or graph
     )
     topics = Topics.declare(app, settings)
 
@@ -52,7 +56,7 @@ def create_app(settings: Settings) -> faust.App:
         for delivery in deliveries:
             # Shielded: when ingest stops waiting (Kafka too slow, 503 and Twilio retries), cancelling the delivery
             # itself made faust's delivery callback log a traceback per post during a broker outage. A delivery
-            # that completes later is harmless: Twilio's retry carries the same idempotency token, the same id.
+            # that completes later is harmless: Twilio's retry is the same event, the same natural-key id.
             await asyncio.shield(delivery)
 
     raw_topic_known = asyncio.Event()
@@ -82,6 +86,7 @@ def create_app(settings: Settings) -> faust.App:
         lambda: ingest.IngestService(settings, produce_raw),
         ready=raw_topic_ready,
         processing=processing_state,
+        counters_log_interval_s=settings.ingest.counters_log_interval_s,
     )
     redact_agent.register(app, settings, topics, prestart=True)  # the model loads while the worker boots
     redact_agent.register_sinks(app, settings, topics)

@@ -8,11 +8,20 @@ broker; :func:`register_views` mounts it on the Faust worker's web server:
 - ``POST /twilio/events``: Event Streams webhook sink (a JSON array of CloudEvents; Twilio appends
   ``bodySHA256`` to the URL and signs the URL).
 
-Answers: 403 on a missing/wrong signature (nothing is produced), 400 with the reason for malformed bodies,
+Signatures are checked against every configured auth token (:mod:`streams.signatures`: a token rotation is no
+outage). ``event_id`` is the event's natural key (:func:`schemas.twilio.webhook_event_id`), never the unsigned
+``I-Twilio-Idempotency-Token`` header: a captured post replayed with a fresh token is the same event, stored once.
+
+Answers: 403 on a missing/wrong signature (nothing is produced), 403 ``account_not_allowed`` for a verified event
+of an AccountSid not in ``[ingest] account_sids`` (when that list is set), 400 with the reason for malformed bodies,
 unknown event types or JSON nested deeper than ``ingest.max_json_depth`` (``too_deep``: checked before any JSON
 is parsed, so hostile nesting can never raise ``RecursionError`` here), 413 over the size limit, 503 when Kafka
 did not acknowledge in time (Twilio retries), and 200 only after Kafka acknowledged every accepted event. Twilio
 waits at most 5 s.
+
+The port is public, so it serves nothing else: :data:`BUILTIN_WEB_VIEWS_OFF` turns faust's own views off (``/table``
+read any conversation's SLA/QA state, ``/router`` showed the cluster), and the health checks answer a status word
+only; the counters go to the log (:meth:`IngestService.log_counters`).
 """
 
 from __future__ import annotations
@@ -26,25 +35,47 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from types import MappingProxyType
 from typing import Any
 from urllib.parse import parse_qs
-
-from twilio.request_validator import RequestValidator
 
 from cxpulse.settings import Settings
 from schemas.errors import InvalidEventError
 from schemas.events import ConversationEvent
 from schemas.twilio import InputLimits, from_cloudevent, from_webhook_form, parse_cloudevents_body
+from streams.signatures import SignatureChecker
 
-__all__ = ["CONVERSATIONS_PATH", "EVENTS_PATH", "IngestResponse", "IngestService", "register_views"]
+__all__ = [
+    "BUILTIN_WEB_VIEWS_OFF",
+    "CONVERSATIONS_PATH",
+    "EVENTS_PATH",
+    "IngestResponse",
+    "IngestService",
+    "register_views",
+]
 
 log = logging.getLogger(__name__)
 
 CONVERSATIONS_PATH = "/twilio/conversations"
 EVENTS_PATH = "/twilio/events"
 SIGNATURE_HEADER = "X-Twilio-Signature"
-IDEMPOTENCY_HEADER = "I-Twilio-Idempotency-Token"
 _FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
+_ACCOUNT_SID_FIELD = "AccountSid"
+
+#: faust-streaming's settings for its built-in web views (``/table``, ``/router``, ``/graph``, the statistics at
+#: ``/`` and ``/assignment``, ``/performance``), all off. They share the web server that is our ingest port, which
+#: Twilio must reach: ``/table/<table>/<conversation sid>`` served any conversation's SLA and QA state to anyone.
+#: cxpulse routes nothing across workers (no ``@table_route``), so ``/router`` is not needed either. What stays is
+#: faust's production index at ``/`` (``{"status": "OK"}``) and our own views.
+BUILTIN_WEB_VIEWS_OFF: Mapping[str, bool] = MappingProxyType(
+    {
+        "web_tables_enabled": False,
+        "web_router_enabled": False,
+        "web_stats_enabled": False,
+        "web_graph_enabled": False,
+        "web_metrics_enabled": False,
+    }
+)
 
 Producer = Callable[[Sequence[ConversationEvent]], Awaitable[None]]
 
@@ -114,7 +145,8 @@ class IngestService:
         token = settings.twilio_auth_token
         if token is None or not token.get_secret_value():
             raise ValueError("CXPULSE_TWILIO_AUTH_TOKEN is not set: ingest cannot verify Twilio signatures")
-        self._validator = RequestValidator(token.get_secret_value())
+        self._signatures = SignatureChecker(settings.twilio_auth_tokens())
+        self._accounts = frozenset(settings.ingest.account_sids)
         self._public_url = settings.public_url.rstrip("/")
         self._settings = settings
         self._limits = InputLimits.from_settings(settings)
@@ -124,10 +156,12 @@ class IngestService:
             "accepted": 0,
             "duplicates": 0,
             "forbidden": 0,
+            "account_not_allowed": 0,
             "invalid": 0,
             "too_large": 0,
             "unavailable": 0,
         }
+        self._logged_counters: dict[str, int] = {}
 
     @property
     def max_body_bytes(self) -> int:
@@ -139,13 +173,21 @@ class IngestService:
     def _signed_url(self, path_qs: str) -> str:
         return f"{self._public_url}{path_qs}"
 
-    def _valid(self, url: str, params: Any, signature: str) -> bool:
-        """Twilio's signature check; anything it cannot even compute (hostile input) is simply not valid."""
-        try:
-            return bool(self._validator.validate(url, params, signature))
-        except (TypeError, ValueError, UnicodeError) as exc:
-            log.warning("signature could not be computed error=%s", type(exc).__name__)
-            return False
+    def log_counters(self) -> None:
+        """Log the counters when they changed since the last call: operators see them, the public port does not."""
+        if self.counters != self._logged_counters:
+            self._logged_counters = dict(self.counters)
+            log.info("ingest counters %s", " ".join(f"{name}={count}" for name, count in self.counters.items()))
+
+    def _account_allowed(self, account_sid: str | None) -> bool:
+        return not self._accounts or account_sid in self._accounts
+
+    def _foreign_account(self, account_sid: str | None) -> IngestResponse:
+        """A verified request of an account this deployment does not serve: refused, and said so plainly."""
+        log.warning("rejected a signed event of an account not in ingest.account_sids account=%s", account_sid)
+        return self._reject(
+            403, "account_not_allowed", "account_not_allowed", "this AccountSid is not in ingest.account_sids"
+        )
 
     def _reject(self, status: int, counter: str, reason: str, message: str) -> IngestResponse:
         self.counters[counter] += 1
@@ -178,14 +220,16 @@ class IngestService:
         except (UnicodeDecodeError, ValueError):
             return self._reject(400, "invalid", "malformed_body", "body is not a valid urlencoded form")
         signature = _header(headers, SIGNATURE_HEADER)
-        if not signature or not self._valid(self._signed_url(path_qs), _Params(multi), signature):
+        if not signature or not self._signatures.form_is_signed(self._signed_url(path_qs), _Params(multi), signature):
             log.warning("rejected webhook: bad or missing signature path=%s", path_qs.split("?")[0])
             return self._reject(403, "forbidden", "bad_signature", "missing or invalid X-Twilio-Signature")
         form = {k: v[-1] for k, v in multi.items()}
+        if not self._account_allowed(form.get(_ACCOUNT_SID_FIELD)):
+            return self._foreign_account(form.get(_ACCOUNT_SID_FIELD))
         try:
+            # The idempotency token is not signed (a replay can carry any): the event id is its natural key.
             event = from_webhook_form(
                 form,
-                idempotency_token=_header(headers, IDEMPOTENCY_HEADER),
                 rules=self._settings.roles,
                 received_at=datetime.now(UTC),
                 limits=self._limits,
@@ -202,14 +246,10 @@ class IngestService:
         if len(body) > self.max_body_bytes:
             return self._reject(413, "too_large", "too_large", "request body over the configured limit")
         signature = _header(headers, SIGNATURE_HEADER)
-        try:
-            text = body.decode("utf-8")
-        except UnicodeDecodeError:
-            return self._reject(400, "invalid", "malformed_body", "body is not UTF-8")
         if (
             not signature
             or not _body_hash_matches(path_qs, body)
-            or not self._valid(self._signed_url(path_qs), text, signature)
+            or not self._signatures.url_is_signed(self._signed_url(path_qs), signature)
         ):
             log.warning("rejected event-streams delivery: bad or missing signature or bodySHA256")
             return self._reject(403, "forbidden", "bad_signature", "missing or invalid signature or bodySHA256")
@@ -238,6 +278,9 @@ class IngestService:
         if rejected:
             self.counters["invalid"] += len(rejected)
             log.warning("rejected cloudevents=%d reasons=%s", len(rejected), sorted({r["reason"] for r in rejected}))
+        foreign = next((e.account_sid for e in events if not self._account_allowed(e.account_sid)), None)
+        if foreign is not None:  # one delivery is one account's: any foreign event refuses the whole delivery
+            return self._foreign_account(foreign)
         if not events:
             return IngestResponse(400, {"error": "no_valid_events", "rejected": rejected})
         if (failure := await self._produce_new(events)) is not None:
@@ -254,8 +297,11 @@ def register_views(
     service_factory: Callable[[], IngestService],
     ready: Callable[[], Awaitable[bool]] = _always_ready,
     processing: Callable[[], tuple[int, bool]] = lambda: (0, False),
+    counters_log_interval_s: float = 0.0,
 ) -> None:
     """Mount the two endpoints and the health check on a Faust app's web server (aiohttp driver).
+
+    Build the app with :data:`BUILTIN_WEB_VIEWS_OFF`: this server is the public port Twilio posts to.
 
     ``ready`` tells whether a post can be produced now (the raw topic exists and the producer knows its
     partitions): until then the health check answers 503, so a load balancer or the demo does not send traffic
@@ -265,6 +311,9 @@ def register_views(
     tables: ingest can be ready long before processing is (after a restart, until partitions are assigned and
     the tables rebuilt), and ``/health/processing`` says so separately (503 ``starting`` with nothing assigned,
     503 ``recovering`` while tables are rebuilt, 200 ``ok`` once records flow).
+
+    Health bodies are a status word and nothing else (anyone can call them); the ingest counters are logged every
+    ``counters_log_interval_s`` when they changed (0 = never).
     """
     from faust.web import View
 
@@ -317,11 +366,18 @@ def register_views(
         async def get(self, request: Any) -> Any:
             assigned, recovering = processing()
             status = "starting" if not assigned else "recovering" if recovering else "ok"
-            return self.json({"status": status, "assigned_partitions": assigned}, status=200 if status == "ok" else 503)
+            return self.json({"status": status}, status=200 if status == "ok" else 503)
 
     @app.page("/twilio/health")
     class IngestHealth(View):
         async def get(self, request: Any) -> Any:
             if not await ready():
-                return self.json({"status": "starting", "counters": service().counters}, status=503)
-            return self.json({"status": "ok", "counters": service().counters})
+                return self.json({"status": "starting"}, status=503)
+            return self.json({"status": "ok"})
+
+    if counters_log_interval_s > 0:
+
+        @app.timer(counters_log_interval_s)
+        async def log_ingest_counters() -> None:
+            if "service" in holder:  # nothing was posted yet: nothing to say
+                holder["service"].log_counters()

@@ -15,6 +15,7 @@ not depend on how its topics interleaved.
 from __future__ import annotations
 
 import hashlib
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -80,7 +81,9 @@ class QaPolicy:
         return cls(
             version=qa.policy_version,
             random_pct=qa.random_pct,
-            random_salt=qa.random_salt,
+            # no salt (tools and tests, never the worker: it refuses to start without one) = a sample nobody can
+            # predict, though replays would not agree
+            random_salt=qa.random_salt.get_secret_value() if qa.random_salt else secrets.token_hex(16),
             breaches=qa.breaches,
             low_confidence_below=qa.low_confidence_below,
             escalations=qa.escalations,

@@ -13,6 +13,7 @@ import faust
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from cxpulse.errors import CxpulseError
+from cxpulse.kafka_auth import confluent_config
 from cxpulse.settings import Settings
 from schemas import topics as names
 
@@ -52,8 +53,10 @@ def topic_configs(settings: Settings) -> dict[str, dict[str, str]]:
 
 
 def ensure_topics(settings: Settings) -> list[str]:
-    """Create missing topics with the configured partitions; returns the names created."""
-    admin = AdminClient({"bootstrap.servers": settings.kafka.bootstrap_servers})
+    """Create missing topics with the configured partitions, then (as the admin principal, with SASL) the ACL set
+    of :mod:`streams.acls`; returns the names created. A process with a deployment's non-admin identity only
+    checks that the topics exist: creating them and the ACLs is ``cxpulse kafka setup``'s job, run as admin."""
+    admin = AdminClient(confluent_config(settings, "admin"))
     existing = admin.list_topics(timeout=_ADMIN_TIMEOUT_S).topics
     wanted = topic_configs(settings)
     missing = [
@@ -73,6 +76,11 @@ def ensure_topics(settings: Settings) -> list[str]:
                 future.result()
                 created.append(name)
             except Exception as exc:  # noqa: BLE001 - "already exists" from a racing worker is fine
+                if "AUTHORIZATION_FAILED" in str(exc):
+                    raise TopicError(
+                        f"could not create topic {name}: this Kafka principal may not create topics; "
+                        "run `cxpulse kafka setup` as the admin principal first"
+                    ) from exc
                 if "TOPIC_ALREADY_EXISTS" not in str(exc):
                     raise TopicError(f"could not create topic {name}: {exc}") from exc
     for name in wanted:
@@ -86,6 +94,10 @@ def ensure_topics(settings: Settings) -> list[str]:
             )
     if created:
         log.info("created topics=%s partitions=%d", ",".join(created), settings.kafka.partitions)
+    from streams.acls import ensure_acls, should_apply_acls  # acls builds on topic_configs above
+
+    if should_apply_acls(settings):
+        ensure_acls(settings)
     return created
 
 

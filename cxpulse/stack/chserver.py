@@ -5,9 +5,20 @@ mode. This module is that one process: it owns the data directory and speaks Cli
 worker, the dashboard, the tests and curl use ``clickhouse-connect`` (or any HTTP client) exactly as against a
 real server, and pointing ``CLICKHOUSE_URL`` at a real ClickHouse changes nothing for them.
 
-Run it (SIGTERM/SIGINT stop it cleanly and unlock the directory)::
+Run it (SIGTERM/SIGINT stop it cleanly and unlock the directory; ``cxpulse stack up`` passes the password in
+``$CHSERVER_PASSWORD`` instead of a file)::
 
-    python -m cxpulse.stack.chserver --data-dir .cxpulse/clickhouse --host 127.0.0.1 --port 8123
+    python -m cxpulse.stack.chserver --data-dir .cxpulse/clickhouse --host 127.0.0.1 --port 8123 \
+        --password-file .cxpulse/secrets/clickhouse
+
+Access (docs/security.md; the front runs with the operator's file permissions)
+    * One user and password (``--user``, ``--password-file`` or ``$CHSERVER_PASSWORD``), checked in constant time on
+      every query: HTTP Basic, ``X-ClickHouse-User``/``-Key`` or ``user``/``password`` parameters (:mod:`.chguard`).
+      Nothing sent → 194 (401), wrong → 516 (403). ``/ping`` and ``GET /`` answer without, as on a server.
+    * ``Host`` must name this server with its port; browser requests (``Origin``, ``Sec-Fetch-*``) are refused;
+      listening beyond loopback needs ``--allow-remote-bind``.
+    * SQL that reaches the file system, the network or the process is refused with 497 (:mod:`.chpolicy`), and the
+      engine is confined at start (:mod:`.chconfine`). VALUES data is parsed as literals only.
 
 Supported, as ClickHouse 26.x does it
     * ``GET /``, ``/ping``, ``/replicas_status`` → ``Ok.``; queries on any path by GET or POST (HTTP/1.1 keep-alive,
@@ -41,7 +52,7 @@ Supported, as ClickHouse 26.x does it
       ``X-ClickHouse-Exception-Tag`` (ClickHouse 25.11+). Everything else is sent whole, from chDB's buffer.
 
 Not supported
-    Authentication (any user and password are accepted, and never logged), ``compress=1`` responses (they need
+    Several users and grants (one user for now), ``compress=1`` responses (they need
     CityHash checksums: answered 501), progress headers, cancelling a query whose client went away, ``KILL QUERY``
     by HTTP query id (chDB assigns its own ids), brotli and snappy, ``client_protocol_version`` (ignored, so
     clickhouse-connect's probe falls back to protocol 0, which it fully supports), HEAD/OPTIONS.
@@ -70,7 +81,6 @@ chDB quirks found on the way (chdb 4.4.0, ClickHouse 26.9.2.1)
 from __future__ import annotations
 
 import argparse
-import base64
 import bz2
 import contextlib
 import email.parser
@@ -95,7 +105,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, Any, BinaryIO, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import lz4.block
@@ -103,6 +113,31 @@ import lz4.frame
 import zstandard
 
 from cxpulse.errors import CxpulseError
+from cxpulse.stack.chconfine import ConfinementError, build_policy, confine
+from cxpulse.stack.cherrors import (
+    BAD_ARGUMENTS,
+    CANNOT_DECOMPRESS,
+    CANNOT_SCHEDULE_TASK,
+    HTTP_LENGTH_REQUIRED,
+    INTO_OUTFILE_NOT_ALLOWED,
+    INVALID_SESSION_TIMEOUT,
+    NOT_IMPLEMENTED,
+    QUERY_IS_TOO_LARGE,
+    QUERY_WITH_SAME_ID_IS_ALREADY_RUNNING,
+    READONLY,
+    SESSION_IS_LOCKED,
+    SESSION_NOT_FOUND,
+    SYNTAX_ERROR,
+    UNKNOWN_COMPRESSION_METHOD,
+    UNKNOWN_EXCEPTION,
+    UNKNOWN_FORMAT,
+    UNKNOWN_SETTING,
+    UNKNOWN_TYPE_OF_QUERY,
+    ClickHouseError,
+)
+from cxpulse.stack.chguard import PASSWORD_ENV, AccessConfig, AccessGuard, Credentials, check_bind_host
+from cxpulse.stack.chlex import TokenStream, Truncated, token_text
+from cxpulse.stack.chpolicy import VALUES_LITERALS_ONLY, QueryPolicy
 
 if TYPE_CHECKING:
     from chdb.state.sqlitelike import Connection
@@ -111,6 +146,7 @@ __all__ = [
     "DEFAULT_HOST",
     "DEFAULT_MAX_BODY_SIZE",
     "DEFAULT_PORT",
+    "PASSWORD_ENV",
     "ChRequestHandler",
     "ChServer",
     "ChServerError",
@@ -158,167 +194,14 @@ SQL_LOG_CHARS = 200
 NS_PER_S = 1_000_000_000
 MS_PER_S = 1000
 
-# ClickHouse error codes this module raises or maps (values checked against the engine's errorCodeToName).
-SYNTAX_ERROR = 62
-UNKNOWN_FORMAT = 73
-UNKNOWN_TYPE_OF_QUERY = 78
-UNKNOWN_COMPRESSION_METHOD = 89
-UNKNOWN_SETTING = 115
-READONLY = 164
-QUERY_WITH_SAME_ID_IS_ALREADY_RUNNING = 216
-QUERY_IS_TOO_LARGE = 229
-CANNOT_DECOMPRESS = 271
-INTO_OUTFILE_NOT_ALLOWED = 358
-SESSION_NOT_FOUND = 372
-SESSION_IS_LOCKED = 373
-INVALID_SESSION_TIMEOUT = 374
-HTTP_LENGTH_REQUIRED = 381
-BAD_ARGUMENTS = 36
-NOT_IMPLEMENTED = 48
-CANNOT_SCHEDULE_TASK = 439
-UNKNOWN_EXCEPTION = 1002
-
-_ERROR_NAMES = {
-    SYNTAX_ERROR: "SYNTAX_ERROR",
-    UNKNOWN_FORMAT: "UNKNOWN_FORMAT",
-    UNKNOWN_TYPE_OF_QUERY: "UNKNOWN_TYPE_OF_QUERY",
-    UNKNOWN_COMPRESSION_METHOD: "UNKNOWN_COMPRESSION_METHOD",
-    UNKNOWN_SETTING: "UNKNOWN_SETTING",
-    READONLY: "READONLY",
-    QUERY_WITH_SAME_ID_IS_ALREADY_RUNNING: "QUERY_WITH_SAME_ID_IS_ALREADY_RUNNING",
-    QUERY_IS_TOO_LARGE: "QUERY_IS_TOO_LARGE",
-    CANNOT_DECOMPRESS: "CANNOT_DECOMPRESS",
-    INTO_OUTFILE_NOT_ALLOWED: "INTO_OUTFILE_NOT_ALLOWED",
-    SESSION_NOT_FOUND: "SESSION_NOT_FOUND",
-    SESSION_IS_LOCKED: "SESSION_IS_LOCKED",
-    INVALID_SESSION_TIMEOUT: "INVALID_SESSION_TIMEOUT",
-    HTTP_LENGTH_REQUIRED: "HTTP_LENGTH_REQUIRED",
-    BAD_ARGUMENTS: "BAD_ARGUMENTS",
-    NOT_IMPLEMENTED: "NOT_IMPLEMENTED",
-    CANNOT_SCHEDULE_TASK: "CANNOT_SCHEDULE_TASK",
-    UNKNOWN_EXCEPTION: "UNKNOWN_EXCEPTION",
-}
-
-
-def _status_by_code() -> dict[int, HTTPStatus]:
-    """ClickHouse's exceptionCodeToHTTPStatus (by error name in its source); every other code is a 500."""
-    groups: dict[HTTPStatus, tuple[int, ...]] = {
-        HTTPStatus.UNAUTHORIZED: (194,),  # REQUIRED_PASSWORD
-        # UNKNOWN_USER, WRONG_PASSWORD, AUTHENTICATION_FAILED, SET_NON_GRANTED_ROLE, ACCESS_DENIED
-        HTTPStatus.FORBIDDEN: (192, 193, 516, 512, 497),
-        HTTPStatus.BAD_REQUEST: (
-            BAD_ARGUMENTS,
-            427,  # CANNOT_COMPILE_REGEXP
-            6,
-            25,
-            26,
-            38,
-            41,
-            72,
-            441,
-            675,
-            676,
-            27,
-            376,  # CANNOT_PARSE_{TEXT,…,UUID}
-            15,
-            44,
-            8,  # DUPLICATE_COLUMN, ILLEGAL_COLUMN, THERE_IS_NO_COLUMN
-            37,
-            123,
-            167,
-            168,
-            223,  # UNKNOWN_ELEMENT_IN_AST … UNEXPECTED_AST_STRUCTURE
-            SYNTAX_ERROR,
-            117,
-            53,
-            321,  # INCORRECT_DATA, TYPE_MISMATCH, VALUE_IS_OUT_OF_RANGE_OF_DATA_TYPE
-        ),
-        HTTPStatus.NOT_FOUND: (
-            60,
-            46,
-            47,
-            50,
-            56,
-            81,  # UNKNOWN_{TABLE,FUNCTION,IDENTIFIER,TYPE,STORAGE,DATABASE}
-            UNKNOWN_SETTING,
-            152,
-            63,
-            UNKNOWN_FORMAT,  # …DIRECTION_OF_SORTING, …AGGREGATE_FUNCTION
-            336,
-            UNKNOWN_TYPE_OF_QUERY,
-            511,  # UNKNOWN_DATABASE_ENGINE, UNKNOWN_ROLE
-        ),
-        HTTPStatus.REQUEST_ENTITY_TOO_LARGE: (QUERY_IS_TOO_LARGE,),
-        HTTPStatus.NOT_IMPLEMENTED: (NOT_IMPLEMENTED,),
-        HTTPStatus.SERVICE_UNAVAILABLE: (209, 76, CANNOT_SCHEDULE_TASK),  # SOCKET_TIMEOUT, CANNOT_OPEN_FILE
-        HTTPStatus.LENGTH_REQUIRED: (HTTP_LENGTH_REQUIRED,),
-        HTTPStatus.REQUEST_TIMEOUT: (159,),  # TIMEOUT_EXCEEDED
-        HTTPStatus.UNSUPPORTED_MEDIA_TYPE: (779,),
-    }
-    return {code: status for status, codes in groups.items() for code in codes}
-
-
-_HTTP_STATUS_BY_CODE = _status_by_code()
-
-_ENGINE_PREFIX = re.compile(r"Code: (\d+)\. DB::Exception: ")
-#: ``. (NAME)`` optionally followed by ``(version 26.9.2.1)`` or ``(version 24.3.1.1 (official build))``.
-_ENGINE_SUFFIX = re.compile(r"\.? \(([A-Z][A-Z0-9_]*)\)(?: \(version [^()]*(?:\([^()]*\))?\))?\s*$")
-
 
 class ChServerError(CxpulseError):
     """The server cannot start: data directory locked or unusable."""
 
 
-class ClickHouseError(CxpulseError):
-    """An error in ClickHouse's terms (code, symbolic name), so clients see exactly what a server would send."""
-
-    def __init__(self, code: int, message: str, name: str | None = None) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.name = name or _ERROR_NAMES.get(code, "UNKNOWN_EXCEPTION")
-
-    @property
-    def http_status(self) -> HTTPStatus:
-        return _HTTP_STATUS_BY_CODE.get(self.code, HTTPStatus.INTERNAL_SERVER_ERROR)
-
-    def render(self, version: str) -> str:
-        return f"Code: {self.code}. DB::Exception: {self.message}. ({self.name}) (version {version})"
-
-    @classmethod
-    def from_engine(cls, exc: BaseException) -> ClickHouseError:
-        """Recover code, name and message from chDB's exception text, undoing its nesting and prefixes."""
-        if isinstance(exc, ClickHouseError):
-            return exc
-        text = str(exc).strip()
-        start = text.find("Code: ")
-        match = _ENGINE_PREFIX.match(text, start) if start >= 0 else None
-        if match is None:
-            return cls(UNKNOWN_EXCEPTION, text or type(exc).__name__)
-        layers = 0
-        while match is not None:
-            code, text, layers = int(match[1]), text[match.end() :], layers + 1
-            match = _ENGINE_PREFIX.match(text)
-        name = None
-        for _ in range(layers):
-            suffix = _ENGINE_SUFFIX.search(text)
-            if suffix is None:
-                break
-            name = name or suffix[1]
-            text = text[: suffix.start()]
-        return cls(code, text, name)
-
-
 # --------------------------------------------------------------------------------------------------------------
 # SQL scanning: just enough lexing to split "INSERT … FORMAT x" from its data and to classify a statement.
 # --------------------------------------------------------------------------------------------------------------
-
-_WHITESPACE = frozenset(b" \t\n\r\f\v")
-_WORD_START = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_") | frozenset(range(0x80, 0x100))
-_WORD_CHARS = _WORD_START | frozenset(b"0123456789$")
-_OPENERS = frozenset(b"([{")
-_CLOSERS = frozenset(b")]}")
-_QUOTES = {ord("'"): "string", ord('"'): "ident", ord("`"): "ident"}
 
 #: Statements that return rows (ClickHouse's ASTQueryWithOutput), so they get a FORMAT and X-ClickHouse-Format.
 _ROW_KEYWORDS = frozenset({"SELECT", "WITH", "SHOW", "DESCRIBE", "DESC", "EXISTS", "EXPLAIN", "CHECK", "KILL", "("})
@@ -326,95 +209,6 @@ _ROW_KEYWORDS = frozenset({"SELECT", "WITH", "SHOW", "DESCRIBE", "DESC", "EXISTS
 _READONLY_KEYWORDS = frozenset({"SELECT", "WITH", "SHOW", "DESCRIBE", "DESC", "EXISTS", "EXPLAIN", "(", "SET", "USE"})
 #: Statements that change the session itself, so they must run without the per-query URL settings.
 _SESSION_KEYWORDS = frozenset({"SET", "USE"})
-
-
-class _Truncated(Exception):
-    """A string, quoted identifier or comment runs past the end of the bytes seen so far."""
-
-
-class _Tok(NamedTuple):
-    kind: str  # word | string | ident | open | close | semicolon | other
-    start: int
-    end: int
-
-
-def _tokens(buf: bytes) -> Iterator[_Tok]:
-    """ClickHouse-ish tokens; raises _Truncated when an unterminated literal or comment reaches the end."""
-    i, n = 0, len(buf)
-    while i < n:
-        c = buf[i]
-        if c in _WHITESPACE:
-            i += 1
-        elif buf.startswith(b"--", i) or buf.startswith(b"# ", i) or buf.startswith(b"#!", i):
-            end = buf.find(b"\n", i)
-            i = n if end < 0 else end + 1
-        elif buf.startswith(b"/*", i):
-            i = _skip_block_comment(buf, i)
-        elif c in _QUOTES:
-            end = _skip_quoted(buf, i)
-            yield _Tok(_QUOTES[c], i, end)
-            i = end
-        elif c in _WORD_CHARS:
-            j = i + 1
-            while j < n and buf[j] in _WORD_CHARS:
-                j += 1
-            yield _Tok("word" if c in _WORD_START else "other", i, j)
-            i = j
-        else:
-            kind = "open" if c in _OPENERS else "close" if c in _CLOSERS else "semicolon" if c == 0x3B else "other"
-            yield _Tok(kind, i, i + 1)
-            i += 1
-
-
-def _skip_block_comment(buf: bytes, i: int) -> int:
-    depth, i = 1, i + 2  # ClickHouse nests /* */ comments
-    while depth:
-        opening, closing = buf.find(b"/*", i), buf.find(b"*/", i)
-        if closing < 0:
-            raise _Truncated
-        if 0 <= opening < closing:
-            depth, i = depth + 1, opening + 2
-        else:
-            depth, i = depth - 1, closing + 2
-    return i
-
-
-def _skip_quoted(buf: bytes, i: int) -> int:
-    quote, i, n = buf[i], i + 1, len(buf)
-    while i < n:
-        c = buf[i]
-        if c == 0x5C:  # backslash escape
-            i += 2
-        elif c == quote:
-            if i + 1 < n and buf[i + 1] == quote:  # doubled quote
-                i += 2
-            else:
-                return i + 1
-        else:
-            i += 1
-    raise _Truncated
-
-
-def _word(buf: bytes, tok: _Tok) -> str:
-    """The token's text, quotes removed from a quoted identifier."""
-    raw = buf[tok.start : tok.end]
-    if tok.kind == "ident":
-        return raw[1:-1].decode("utf-8", "replace")
-    return raw.decode("utf-8", "replace")
-
-
-class _TokenStream:
-    """Tokens with one-token push-back, so a FORMAT/VALUES lookahead that does not pan out can be replayed."""
-
-    def __init__(self, buf: bytes) -> None:
-        self._tokens = _tokens(buf)
-        self._back: list[_Tok] = []
-
-    def next(self) -> _Tok | None:
-        return self._back.pop() if self._back else next(self._tokens, None)
-
-    def push(self, tok: _Tok) -> None:
-        self._back.append(tok)
 
 
 @dataclass(frozen=True)
@@ -438,12 +232,12 @@ def locate_insert_data(
     :param input_formats: lower-cased input format names; a ``FORMAT x`` whose ``x`` is not one is taken for an
         identifier (a table or column called ``format``).
     """
-    stream = _TokenStream(buf)
+    stream = TokenStream(buf)
     try:
         first = stream.next()
         if first is None or (first.end == len(buf) and not final):
             return None if not final else False
-        if first.kind != "word" or _word(buf, first).upper() != "INSERT":
+        if first.kind != "word" or token_text(buf, first).upper() != "INSERT":
             return False
         depth, previous = 0, ""
         while (tok := stream.next()) is not None:
@@ -454,14 +248,14 @@ def locate_insert_data(
             elif tok.kind == "semicolon" and depth == 0:
                 return False
             elif tok.kind == "word" and depth == 0:
-                word = _word(buf, tok).upper()
+                word = token_text(buf, tok).upper()
                 if word in ("SELECT", "WITH") or (word == "INFILE" and previous == "FROM"):
                     return False
                 if word == "FORMAT":
                     name = stream.next()
                     if name is None or (name.end == len(buf) and not final):
                         return None if not final else False
-                    fmt = _word(buf, name)
+                    fmt = token_text(buf, name)
                     if name.kind in ("word", "ident") and (input_formats is None or fmt.lower() in input_formats):
                         data_start = _data_start(buf, name.end, final)
                         return None if data_start is None else InsertSplit(tok.start, data_start, fmt)
@@ -474,7 +268,7 @@ def locate_insert_data(
                         return InsertSplit(tok.start, follow.start, "Values")
                     stream.push(follow)
                 previous = word
-    except _Truncated:
+    except Truncated:
         return None if not final else False
     return None if not final else False
 
@@ -536,7 +330,7 @@ def describe_sql(sql: bytes, output_formats: Mapping[str, str] | None = None) ->
     :param output_formats: lower-cased name → canonical name of output formats; ``FORMAT x`` counts only if ``x``
         is one, which keeps a column called ``format`` from being taken for a clause.
     """
-    stream = _TokenStream(sql)
+    stream = TokenStream(sql)
     keyword = second = ""
     statements, depth, previous, semicolon_at, extra_at = 0, 0, "", -1, -1
     output_format: str | None = None
@@ -552,7 +346,7 @@ def describe_sql(sql: bytes, output_formats: Mapping[str, str] | None = None) ->
                     extra_at = semicolon_at
                 semicolon_at = -1
                 if statements == 1:
-                    keyword = _word(sql, tok).upper() if tok.kind == "word" else sql[tok.start : tok.end].decode()
+                    keyword = token_text(sql, tok).upper() if tok.kind == "word" else sql[tok.start : tok.end].decode()
                     continue
             if statements > 1:
                 continue
@@ -561,19 +355,19 @@ def describe_sql(sql: bytes, output_formats: Mapping[str, str] | None = None) ->
             elif tok.kind == "close":
                 depth = max(0, depth - 1)
             elif tok.kind == "word":
-                word = _word(sql, tok).upper()
+                word = token_text(sql, tok).upper()
                 second = second or word
                 if depth == 0:
                     into_outfile = into_outfile or (word == "OUTFILE" and previous == "INTO")
                     from_infile = from_infile or (word == "INFILE" and previous == "FROM")
                     if word == "FORMAT" and output_formats is not None and (name := stream.next()) is not None:
-                        canonical = output_formats.get(_word(sql, name).lower())
+                        canonical = output_formats.get(token_text(sql, name).lower())
                         if name.kind in ("word", "ident") and canonical:
                             output_format = canonical
                         else:
                             stream.push(name)
                 previous = word
-    except _Truncated:
+    except Truncated:
         pass  # let the engine report the unterminated literal with its own message
     return SqlShape(keyword, statements, output_format, second, into_outfile, from_infile, extra_at)
 
@@ -892,6 +686,11 @@ class Engine:
         try:
             version, zone = _run(self._anchor, "SELECT version(), timezone()", "TSV").bytes().decode().split()
             self.input_formats, self.output_formats = _formats(self._anchor)
+            self.policy = build_policy(self._query)
+            confine(self._query, self.policy)  # before any client: no Filesystem database, nothing reaching outside
+        except (ConfinementError, ClickHouseError) as exc:
+            self.close()
+            raise ChServerError(f"cannot confine chDB on {self.data_dir}, refusing to serve it: {exc}") from None
         except BaseException:
             self.close()
             raise
@@ -902,6 +701,9 @@ class Engine:
         if zone not in (SERVER_TIMEZONE, "Etc/UTC"):
             logger.warning("chdb was imported before TZ=%s was set (engine zone %s)", SERVER_TIMEZONE, zone)
             self._base_settings["session_timezone"] = SERVER_TIMEZONE
+
+    def _query(self, sql: str) -> str:
+        return str(_run(self._anchor, sql, "TSV").bytes().decode())
 
     def connect(self) -> Connection:
         """A fresh connection: settings, current database and temporary tables are private to it."""
@@ -1199,7 +1001,6 @@ class HttpOptions:
         opts.database = headers.get("X-ClickHouse-Database") or values.get("database") or None
         opts.default_format = headers.get("X-ClickHouse-Format") or values.get("default_format") or None
         opts.query_id = values.get("query_id") or headers.get("X-ClickHouse-Query-Id") or str(uuid.uuid4())
-        opts.user = _user(headers, values)
         opts.session_id = values.get("session_id") or None
         if "session_timeout" in values:
             opts.session_timeout = _int_param("session_timeout", values["session_timeout"])
@@ -1219,17 +1020,6 @@ class HttpOptions:
             opts.compression_level = _int_param("http_zlib_compression_level", values["http_zlib_compression_level"])
         opts.readonly = values.get("readonly", "0").strip() not in ("", "0")
         return opts
-
-
-def _user(headers: Mapping[str, str], params: Mapping[str, str]) -> str:
-    """Who is asking (sessions are per user); passwords are accepted, ignored and never kept."""
-    if user := headers.get("X-ClickHouse-User"):
-        return user
-    scheme, _, credentials = headers.get("Authorization", "").partition(" ")
-    if scheme.lower() == "basic":
-        with contextlib.suppress(ValueError):
-            return base64.b64decode(credentials).decode("utf-8", "replace").partition(":")[0] or DEFAULT_USER
-    return params.get("user") or DEFAULT_USER
 
 
 def _redact(path: str) -> str:
@@ -1311,7 +1101,7 @@ class _Summary:
 
 
 class ChServer(ThreadingHTTPServer):
-    """The HTTP server and what its handlers share: the engine, sessions, running query ids, limits."""
+    """The HTTP server and what its handlers share: the engine, access rules, sessions, running query ids, limits."""
 
     daemon_threads = True
     allow_reuse_address = True
@@ -1322,11 +1112,19 @@ class ChServer(ThreadingHTTPServer):
         address: tuple[str, int],
         engine: Engine,
         *,
+        access: AccessConfig,
         max_body_size: int = DEFAULT_MAX_BODY_SIZE,
         display_name: str | None = None,
     ) -> None:
+        try:
+            check_bind_host(address[0], allow_remote=access.allow_remote_bind)
+        except ValueError as exc:
+            raise ChServerError(str(exc)) from None
         super().__init__(address, ChRequestHandler)
         self.engine = engine
+        self.policy = engine.policy
+        # the port is known only now (0 = any free one): Host headers must name it
+        self.guard = AccessGuard(access.credentials, (address[0], *access.host_names), self.server_port)
         self.sessions = SessionStore(engine)
         self.pool = ConnectionPool(engine)
         self.max_body_size = max_body_size
@@ -1403,6 +1201,11 @@ class ChRequestHandler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         params = parse_qsl(url.query, keep_blank_values=True)
         has_query = any(key == "query" for key, _ in params)
+        try:
+            self.server.guard.check_host(self.headers)  # every path: DNS rebinding must not even reach /ping
+        except ClickHouseError as err:
+            self._fail(err, None, None, None, time.perf_counter())
+            return
         if self.command == "GET" and url.path in _HEALTH_PATHS:
             self._send_plain(HTTPStatus.OK, _OK)
         elif self.command == "GET" and not has_query and not self._has_body():
@@ -1426,9 +1229,13 @@ class ChRequestHandler(BaseHTTPRequestHandler):
         body: _BodyReader | None = None
         encoding: str | None = None
         try:
+            # before the body is read: a refused request leaves nothing behind but a closed connection
+            self.server.guard.check_not_browser(self.headers)
+            user = self.server.guard.authenticate(self.headers, params)
             body = _BodyReader(self.rfile, self.headers, self.command, self.server.max_body_size)
             multipart = self.headers.get_content_type() == "multipart/form-data"
             opts = HttpOptions.parse(params, self.headers, multipart=multipart)
+            opts.user = user
             if opts.enable_http_compression and (accept := self.headers.get("Accept-Encoding")):
                 encoding = negotiate_encoding(accept)
             if opts.compress:
@@ -1543,6 +1350,9 @@ class ChRequestHandler(BaseHTTPRequestHandler):
 
     def _execute(self, opts: HttpOptions, prepared: _Prepared, body: _BodyReader, encoding: str | None) -> _Summary:
         self._check(opts, prepared)
+        # after the check (which refuses them as URL parameters): VALUES data, which streams past the SQL check,
+        # is parsed as literals only, never evaluated as expressions
+        opts.settings = {**opts.settings, **VALUES_LITERALS_ONLY}
         output = self._output_format(opts, prepared.shape)
         with self._connection(opts, prepared) as conn, self._external_tables(conn, opts, prepared):
             if prepared.insert_format is not None:
@@ -1590,6 +1400,12 @@ class ChRequestHandler(BaseHTTPRequestHandler):
             raise ClickHouseError(INTO_OUTFILE_NOT_ALLOWED, "INTO OUTFILE is not allowed")
         if shape.from_infile:
             raise ClickHouseError(UNKNOWN_TYPE_OF_QUERY, "Query has infile and was send directly to server")
+        policy = self.server.policy
+        policy.check_settings(opts.settings, opts.user)
+        policy.check_sql(prepared.sql, opts.user)
+        for table, spec in opts.external.items():  # their structure is SQL too, spliced into a CREATE
+            if table in prepared.external:
+                _vet_internal(policy, _external_create_sql(table, spec), opts.user)
         via_get = self.command == "GET"
         if (via_get or opts.readonly) and (prepared.insert_format is not None or not shape.read_only):
             hint = (
@@ -1641,8 +1457,7 @@ class ChRequestHandler(BaseHTTPRequestHandler):
         loaded: list[str] = []
         try:
             for table, payload in prepared.external.items():
-                structure = _external_structure(table, opts.external.get(table, {}))
-                _run(conn, f"CREATE TEMPORARY TABLE {_quote_identifier(table)} ({structure})")
+                _run(conn, _external_create_sql(table, opts.external.get(table, {})))
                 loaded.append(table)
                 fmt = opts.external.get(table, {}).get("format", DEFAULT_EXTERNAL_FORMAT)
                 _insert_stream(conn, f"INSERT INTO {_quote_identifier(table)}", fmt, [payload])
@@ -1798,6 +1613,18 @@ class ChRequestHandler(BaseHTTPRequestHandler):
             self.wfile.write(b"0\r\n\r\n")
 
 
+def _external_create_sql(table: str, spec: Mapping[str, str]) -> str:
+    return f"CREATE TEMPORARY TABLE {_quote_identifier(table)} ({_external_structure(table, spec)})"
+
+
+def _vet_internal(policy: QueryPolicy, sql: str, user: str) -> None:
+    """SQL the server builds from request fields gets the same scrutiny as the request's own SQL."""
+    shape = describe_sql(sql.encode())
+    if shape.statements != 1 or shape.into_outfile or shape.from_infile:
+        raise ClickHouseError(SYNTAX_ERROR, f"Malformed external table definition: {sql[:SQL_LOG_CHARS]}")
+    policy.check_sql(sql, user)
+
+
 def _external_structure(table: str, spec: Mapping[str, str]) -> str:
     if structure := spec.get("structure"):
         return structure
@@ -1848,6 +1675,7 @@ def serve(
     host: str = DEFAULT_HOST,
     port: int = DEFAULT_PORT,
     *,
+    access: AccessConfig,
     max_body_size: int = DEFAULT_MAX_BODY_SIZE,
     display_name: str | None = None,
     stop: threading.Event | None = None,
@@ -1855,15 +1683,20 @@ def serve(
 ) -> None:
     """Serve until ``stop`` is set or SIGTERM/SIGINT arrives, then close chDB so the data directory unlocks.
 
+    :param access: who may connect, and whether ``host`` may be other than a loopback address.
     :param port: 0 picks a free port; the bound one is logged and available to ``ready`` as ``server.server_port``.
     :param ready: called once the server accepts connections.
     """
+    try:
+        check_bind_host(host, allow_remote=access.allow_remote_bind)  # before the engine locks the data dir
+    except ValueError as exc:
+        raise ChServerError(str(exc)) from None
     stop = stop or threading.Event()
     previous = _install_signal_handlers(stop)  # first, so a SIGTERM during startup still ends in a clean stop
     try:
         engine = Engine(data_dir)
         try:
-            _serve_until(engine, stop, host, port, max_body_size, display_name, ready)
+            _serve_until(engine, stop, host, port, access, max_body_size, display_name, ready)
         finally:
             engine.close()
             logger.info("stopped; %s is unlocked", engine.data_dir)
@@ -1876,11 +1709,12 @@ def _serve_until(
     stop: threading.Event,
     host: str,
     port: int,
+    access: AccessConfig,
     max_body_size: int,
     display_name: str | None,
     ready: Callable[[ChServer], None] | None,
 ) -> None:
-    server = ChServer((host, port), engine, max_body_size=max_body_size, display_name=display_name)
+    server = ChServer((host, port), engine, access=access, max_body_size=max_body_size, display_name=display_name)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, name="chserver")
     thread.start()
     try:
@@ -1922,6 +1756,14 @@ def _restore_signal_handlers(previous: Mapping[int, Any]) -> None:
         signal.signal(sig, handler)
 
 
+def _password(password_file: Path | None) -> str:
+    """From the file, else the environment (how the stack hands it over)."""
+    password = password_file.read_text(encoding="utf-8").strip() if password_file else os.environ.get(PASSWORD_ENV, "")
+    if not password:
+        raise ChServerError(f"refusing to serve without a password: give --password-file or set {PASSWORD_ENV}")
+    return password
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m cxpulse.stack.chserver",
@@ -1933,13 +1775,35 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-body-size", type=int, default=DEFAULT_MAX_BODY_SIZE, help="bytes; larger → 413")
     parser.add_argument("--display-name", default=None, help="X-ClickHouse-Server-Display-Name (default: hostname)")
     parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    parser.add_argument("--user", default=DEFAULT_USER, help="the one user clients must authenticate as")
+    parser.add_argument(
+        "--password-file", type=Path, default=None, help=f"file holding the password (else ${PASSWORD_ENV})"
+    )
+    parser.add_argument(
+        "--allowed-host", action="append", default=[], help="another Host header name to answer to (repeatable)"
+    )
+    parser.add_argument(
+        "--allow-remote-bind", action="store_true", help="allow a --host that is not a loopback address"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(
         stream=sys.stderr, level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     try:
-        serve(args.data_dir, args.host, args.port, max_body_size=args.max_body_size, display_name=args.display_name)
-    except (CxpulseError, OSError) as exc:
+        access = AccessConfig(
+            Credentials(args.user, _password(args.password_file)),
+            host_names=tuple(args.allowed_host),
+            allow_remote_bind=args.allow_remote_bind,
+        )
+        serve(
+            args.data_dir,
+            args.host,
+            args.port,
+            access=access,
+            max_body_size=args.max_body_size,
+            display_name=args.display_name,
+        )
+    except (CxpulseError, OSError, ValueError) as exc:
         logger.error("cannot start: %s", exc)
         return 1
     return 0

@@ -7,6 +7,7 @@ import logging
 from cxpulse.settings import Settings
 from cxpulse.stack.clickhouse import ClickHouseService
 from cxpulse.stack.kafka import KafkaService
+from cxpulse.stack.secrets import private_dir
 
 __all__ = ["Stack"]
 
@@ -17,6 +18,7 @@ class Stack:
     """Both local services; ``up`` is idempotent, ``down`` stops only what cxpulse started."""
 
     def __init__(self, settings: Settings) -> None:
+        self._state_dir = settings.state_path()
         self.kafka = KafkaService(settings)
         self.clickhouse = ClickHouseService(settings)
 
@@ -27,6 +29,7 @@ class Stack:
     def up(self) -> dict[str, str]:
         """Start what is not running yet; on failure stop what this call started."""
         outcome: dict[str, str] = {}
+        private_dir(self._state_dir)  # raw topic data, the ClickHouse files and the local secrets live below it
         try:
             for service in self.services:
                 outcome[service.name] = service.up()

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cxpulse.errors import CxpulseError
+from cxpulse.secret_env import ProcessKind, child_environment
+from cxpulse.stack.secrets import private_dir
 
 __all__ = ["ManagedProcess", "StackError", "port_open", "wait_until"]
 
@@ -74,6 +76,8 @@ class ManagedProcess:
     log_dir: Path
     env: dict[str, str] = field(default_factory=dict)
     cwd: Path | None = None
+    #: Which secrets of the environment it inherits (:mod:`cxpulse.secret_env`): a stack service gets none.
+    kind: ProcessKind = "service"
 
     @property
     def pid_file(self) -> Path:
@@ -99,8 +103,8 @@ class ManagedProcess:
         running = self.pid()
         if running is not None:
             return running
-        self.run_dir.mkdir(parents=True, exist_ok=True)
-        self.log_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(self.run_dir)
+        private_dir(self.log_dir)
         with open(self.log_file, "ab") as log_stream:
             proc = subprocess.Popen(
                 list(self.command),
@@ -108,7 +112,7 @@ class ManagedProcess:
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 cwd=self.cwd,
-                env={**os.environ, **self.env},
+                env=child_environment(self.kind, self.env),
                 start_new_session=True,
             )
         self.pid_file.write_text(str(proc.pid))

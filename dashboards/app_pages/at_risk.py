@@ -9,10 +9,12 @@ import pandas as pd
 import streamlit as st
 
 from cxpulse.settings import load_settings
-from dashboards import queries
+from dashboards import queries, roles
 from dashboards.filters import CHOICES_TTL_S, bounds, format_wait, sidebar_filters, to_zone
+from dashboards.login import require_page
 
 settings = load_settings()
+require_page(settings.dashboard, roles.AT_RISK)
 dash = settings.dashboard
 #: Row colour of a breaching wait (a light red that keeps the text readable in both themes).
 BREACH_STYLE = "background-color: rgba(255, 75, 75, 0.22)"

@@ -15,7 +15,8 @@ import pandas as pd
 import streamlit as st
 
 from cxpulse.settings import load_settings
-from dashboards import queries
+from dashboards import queries, roles
+from dashboards.login import require_page
 from schemas import topics
 from streams.redact.canary_report import canary_status
 from streams.redact.report_render import canary_drops, canary_footnote
@@ -24,6 +25,7 @@ from streams.redact.report_render import canary_drops, canary_footnote
 BELOW_TARGET_STYLE = "background-color: rgba(255, 75, 75, 0.22)"
 
 settings = load_settings()
+require_page(settings.dashboard, roles.COMPLIANCE)
 ch = queries.client(settings)
 
 st.title("Compliance")

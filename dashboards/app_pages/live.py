@@ -7,9 +7,11 @@ from datetime import UTC, datetime, timedelta
 import streamlit as st
 
 from cxpulse.settings import load_settings
-from dashboards import queries
+from dashboards import queries, roles
+from dashboards.login import require_page
 
 settings = load_settings()
+require_page(settings.dashboard, roles.LIVE)
 
 
 st.title("Live traffic")

@@ -14,10 +14,12 @@ import pandas as pd
 import streamlit as st
 
 from cxpulse.settings import load_settings
-from dashboards import queries
+from dashboards import queries, roles
 from dashboards.filters import CHOICES_TTL_S, Bounds, bounds, format_wait, range_label, sidebar_filters, to_zone
+from dashboards.login import require_page
 
 settings = load_settings()
+require_page(settings.dashboard, roles.LIVE_SLA)
 dash = settings.dashboard
 
 

@@ -2,7 +2,7 @@
 
 Reviewers filter samples by reason, channel and queue, open one, read its transcript as stored in ClickHouse
 (bodies redacted, customer addresses pseudonymised: raw text never leaves the raw topic), and score the
-rubric of ``[qa] rubric``; the review is written to ``qa_reviews``.
+rubric of ``[qa] rubric``; the review is written to ``qa_reviews``, signed with the logged-in identity.
 """
 
 from __future__ import annotations
@@ -14,10 +14,12 @@ import streamlit as st
 from clickhouse_connect.driver.exceptions import DatabaseError
 
 from cxpulse.settings import load_settings
-from dashboards import queries
+from dashboards import queries, roles
+from dashboards.login import require_page
 from streams.qa_policy import REASONS
 
 settings = load_settings()
+viewer = require_page(settings.dashboard, roles.QA)
 ch = queries.client(settings)
 
 st.title("QA samples")
@@ -95,8 +97,9 @@ else:
     st.table(messages[["sent_at", "author_role", "author", "body"]].set_index("sent_at"))
 
 st.subheader("Review")
+# The reviewer is whoever logged in, not a name typed into the form: reviews are evidence and must be attributable.
+st.caption(f"Reviewing as {viewer.identity}")
 with st.form("review", clear_on_submit=False):
-    reviewer = st.text_input("Reviewer")
     scores = {
         criterion: st.slider(
             criterion.capitalize(),
@@ -110,21 +113,18 @@ with st.form("review", clear_on_submit=False):
     comment = st.text_area("Comment")
     submitted = st.form_submit_button("Submit review")
 if submitted:
-    if not reviewer.strip():
-        st.error("Enter the reviewer's name.")
-    else:
-        review_id = queries.insert_review(
-            ch,
-            queries.Review(
-                conversation_sid=chosen,
-                reviewer=reviewer.strip(),
-                scores=scores,
-                comment=comment.strip(),
-                policy_version=str(row["policy_version"]),
-                reviewed_at=datetime.now(UTC),
-            ),
-        )
-        st.success(f"Review {review_id[:8]} saved.")
+    review_id = queries.insert_review(
+        ch,
+        queries.Review(
+            conversation_sid=chosen,
+            reviewer=viewer.identity,
+            scores=scores,
+            comment=comment.strip(),
+            policy_version=str(row["policy_version"]),
+            reviewed_at=datetime.now(UTC),
+        ),
+    )
+    st.success(f"Review {review_id[:8]} saved.")
 
 reviews = queries.qa_reviews(ch, chosen)
 st.subheader(f"Reviews ({len(reviews)})")

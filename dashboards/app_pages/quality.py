@@ -11,9 +11,11 @@ from datetime import UTC, datetime, timedelta
 import streamlit as st
 
 from cxpulse.settings import load_settings
-from dashboards import queries
+from dashboards import queries, roles
+from dashboards.login import require_page
 
 settings = load_settings()
+require_page(settings.dashboard, roles.QUALITY)
 ch = queries.client(settings)
 _TOP_REASONS = 10
 

@@ -8,10 +8,12 @@ import re
 import streamlit as st
 
 from cxpulse.settings import load_settings
-from dashboards import queries
+from dashboards import queries, roles
 from dashboards.filters import to_zone
+from dashboards.login import require_page
 
 settings = load_settings()
+require_page(settings.dashboard, roles.TRANSCRIPT)
 #: A Conversation SID: ``CH`` and 32 hex digits. Anything else is refused before it reaches a query.
 _SID = re.compile(r"^CH[0-9a-fA-F]{32}$")
 

@@ -27,6 +27,7 @@ import hmac
 import json
 import logging
 import re
+import secrets
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -180,7 +181,10 @@ class Redactor:
 
     def __init__(self, settings: RedactionSettings, *, analyzer: FastAnalyzer | None = None) -> None:
         self._settings = settings
-        self._salt = settings.pseudonym_salt.get_secret_value().encode()
+        # no salt (benchmarks and reports, never the worker: it refuses to start without one) = pseudonyms that
+        # hold for this process only, which is all those tools need
+        salt = settings.pseudonym_salt
+        self._salt = salt.get_secret_value().encode() if salt is not None else secrets.token_bytes(32)
         self._analyzer = analyzer or FastAnalyzer(settings)
         self.config_version = config_version(settings)
 

@@ -28,6 +28,7 @@ import pytest
 from confluent_kafka import Consumer, TopicPartition
 from pydantic import SecretStr
 
+from cxpulse.kafka_auth import child_env, confluent_config, pinned
 from cxpulse.settings import Settings
 from cxpulse.simulate import WebhookPost, generate_posts, sign
 from schemas.events import AuthorRole, ConversationEvent, EventType
@@ -38,6 +39,8 @@ from streams.topics import ensure_topics
 pytestmark = pytest.mark.integration
 
 _WORKER_START_TIMEOUT_S = 90
+_SESSION_PSEUDONYM_SALT = secrets.token_urlsafe(16)
+_SESSION_QA_SALT = secrets.token_urlsafe(16)
 
 
 def free_port() -> int:
@@ -95,7 +98,9 @@ def _testcontainers_stack(base: Settings) -> Iterator[Settings]:
         url = f"http://{clickhouse.get_container_host_ip()}:{clickhouse.get_exposed_port(8123)}"
         yield base.model_copy(
             update={
-                "kafka": base.kafka.model_copy(update={"bootstrap_servers": kafka.get_bootstrap_server()}),
+                "kafka": base.kafka.model_copy(
+                    update={"bootstrap_servers": kafka.get_bootstrap_server(), "security_protocol": "PLAINTEXT"}
+                ),
                 "clickhouse": base.clickhouse.model_copy(
                     update={"url": url, "username": clickhouse.username, "password": SecretStr(clickhouse.password)}
                 ),
@@ -132,12 +137,15 @@ class Deployment:
         """(key, value) of every record currently in topic ``name`` (full name; a None value is a tombstone),
         read from the beginning up to the high watermarks."""
         consumer = Consumer(
-            {
-                "bootstrap.servers": self.settings.kafka.bootstrap_servers,
-                "group.id": f"inspect-{secrets.token_hex(4)}",
-                "enable.auto.commit": False,
-                "auto.offset.reset": "earliest",
-            }
+            confluent_config(
+                self.settings,
+                "admin",
+                **{
+                    "group.id": f"inspect-{secrets.token_hex(4)}",
+                    "enable.auto.commit": False,
+                    "auto.offset.reset": "earliest",
+                },
+            )
         )
         try:
             partitions = consumer.list_topics(name, timeout=10).topics[name].partitions
@@ -161,7 +169,7 @@ class Deployment:
     def end_offsets(self, base_name: str) -> int:
         """The sum of a topic's high watermarks: how many records it ever received."""
         name = self.settings.topic(base_name)
-        consumer = Consumer({"bootstrap.servers": self.settings.kafka.bootstrap_servers, "group.id": "offsets"})
+        consumer = Consumer(confluent_config(self.settings, "admin", **{"group.id": "offsets"}))
         try:
             partitions = consumer.list_topics(name, timeout=10).topics[name].partitions
             return sum(consumer.get_watermark_offsets(TopicPartition(name, p), timeout=10)[1] for p in partitions)
@@ -240,6 +248,16 @@ class WorkerProcess:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
 
+def clickhouse_password_env(settings: Settings) -> dict[str, str]:
+    """Environment that gives a child process the same ClickHouse password as ``settings`` (no secret in ``ps``)."""
+    clickhouse = settings.clickhouse
+    if clickhouse.password.get_secret_value():
+        return {"CXPULSE_CLICKHOUSE__PASSWORD": clickhouse.password.get_secret_value()}
+    if clickhouse.password_file is not None:
+        return {"CXPULSE_CLICKHOUSE__PASSWORD_FILE": str(clickhouse.password_file)}
+    return {}
+
+
 def _deployments(
     stack_settings: Settings, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Callable[[], Deployment]]:
@@ -259,22 +277,39 @@ def _deployments(
             "CXPULSE_INGEST__PORT": str(port),
             "CXPULSE_PUBLIC_URL": f"http://127.0.0.1:{port}",
             "CXPULSE_TWILIO_AUTH_TOKEN": token,
+            # the worker refuses to start without them (no public defaults); one pair per test session, so
+            # deployments compared with each other pseudonymise and sample alike (one tenant)
+            "CXPULSE_REDACTION__PSEUDONYM_SALT": _SESSION_PSEUDONYM_SALT,
+            "CXPULSE_QA__RANDOM_SALT": _SESSION_QA_SALT,
             "CXPULSE_STACK__STATE_DIR": str(workdir / "state"),
             "KAFKA_BOOTSTRAP_SERVERS": stack_settings.kafka.bootstrap_servers,
             "CLICKHOUSE_URL": stack_settings.clickhouse.url,
+            # the shared stack's ClickHouse password (the deployment's own state dir has none)
+            **clickhouse_password_env(stack_settings),
             "CXPULSE_SINK__FLUSH_INTERVAL_S": "0.3",
             # Each test runs the stages it tests: the SLA and QA tests switch their stages on.
             "CXPULSE_SLA__ENABLED": "0",
             "CXPULSE_QA__ENABLED": "0",
+            # the worker authenticates as the worker principal (its own state dir holds no stack passwords) ...
+            **child_env(stack_settings, "worker"),
         }
         settings = stack_settings.model_copy(
             update={
-                "kafka": stack_settings.kafka.model_copy(update={"topic_prefix": f"t{uid}.", "partitions": 2}),
+                # ... while the test itself is the admin: it creates topics and ACLs and inspects every topic
+                "kafka": pinned(stack_settings, "admin").model_copy(
+                    update={"topic_prefix": f"t{uid}.", "partitions": 2}
+                ),
                 "clickhouse": stack_settings.clickhouse.model_copy(update={"database": f"t_{uid}"}),
                 "worker": stack_settings.worker.model_copy(update={"app_id": f"cxpulse-t{uid}"}),
                 "ingest": stack_settings.ingest.model_copy(update={"port": port}),
                 "public_url": f"http://127.0.0.1:{port}",
                 "twilio_auth_token": SecretStr(token),
+                "redaction": stack_settings.redaction.model_copy(
+                    update={"pseudonym_salt": SecretStr(overrides["CXPULSE_REDACTION__PSEUDONYM_SALT"])}
+                ),
+                "qa": stack_settings.qa.model_copy(
+                    update={"random_salt": SecretStr(overrides["CXPULSE_QA__RANDOM_SALT"])}
+                ),
                 "stack": stack_settings.stack.model_copy(update={"state_dir": workdir / "state"}),
             }
         )
@@ -316,10 +351,11 @@ def dump_table(client: Client, table: str) -> str:
 
 def signed_message_post(deployment: Deployment, body: str, author: str, tag: str) -> WebhookPost:
     """A real simulated onMessageAdded post with our own body and author, dated now (older rows would fall
-    outside the ClickHouse retention TTL and be dropped on insert)."""
+    outside the ClickHouse retention TTL and be dropped on insert). Each call is a new message (its own
+    MessageSid): the event id is the natural key ``message.added:<MessageSid>``, not the idempotency token."""
     posts = generate_posts(seed=99, settings=deployment.settings.simulator, start=datetime.now(UTC))
     post = next(p for p in itertools.islice(posts, 500) if p.form["EventType"] == "onMessageAdded")
-    form = {**post.form, "Body": body, "Author": author}
+    form = {**post.form, "Body": body, "Author": author, "MessageSid": "IM" + secrets.token_hex(16)}
     return WebhookPost(
         path=post.path,
         form=form,

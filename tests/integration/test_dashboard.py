@@ -65,14 +65,14 @@ def test_correct_password_opens_the_dashboard(
     for name, value in {
         **deployment.env,
         "CXPULSE_DASHBOARD__HOST": "0.0.0.0",
-        "CXPULSE_DASHBOARD__PASSWORD": "s3cret",
+        "CXPULSE_DASHBOARD__PASSWORD": "correct-horse-battery-staple",
     }.items():
         monkeypatch.setenv(name, value)
     settings_module.load_settings.cache_clear()
     try:
         app = AppTest.from_file(str(DASHBOARD_APP), default_timeout=60).run()
         assert not app.metric
-        app.text_input[0].input("s3cret")
+        app.text_input[0].input("correct-horse-battery-staple")
         app.button[0].click().run()
         app.switch_page("app_pages/live.py").run()
     finally:

@@ -16,6 +16,7 @@ from confluent_kafka import Producer
 from streamlit.testing.v1 import AppTest
 
 from cxpulse import settings as settings_module
+from cxpulse.kafka_auth import confluent_config
 from dashboards import queries
 from expectations.records import dlq_tables, dq_result_tables
 from schemas import topics
@@ -60,18 +61,26 @@ def _canary_on_raw_topic(deployment: Deployment, sid: str, at: datetime) -> None
         channel="sms",
         occurred_at=at,
     )
-    producer = Producer({"bootstrap.servers": deployment.settings.kafka.bootstrap_servers})
+    producer = Producer(confluent_config(deployment.settings, "admin"))
     producer.produce(deployment.settings.topic(topics.RAW), key=sid.encode(), value=raw.to_json())
     assert producer.flush(10) == 0
 
 
 @pytest.fixture
-def page(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[Deployment, str], AppTest]]:
-    def run(deployment: Deployment, name: str) -> AppTest:
-        for key, value in deployment.env.items():
+def page(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., AppTest]]:
+    def run(deployment: Deployment, name: str, *, reviewer: str | None = None) -> AppTest:
+        """Open page ``name``; with ``reviewer``, as that OIDC user with the qa_reviewer role."""
+        env = dict(deployment.env)
+        if reviewer is not None:
+            env["CXPULSE_DASHBOARD__OIDC_PROVIDER"] = "test-idp"
+            env["CXPULSE_DASHBOARD__ROLES"] = json.dumps({reviewer: ["qa_reviewer"]})
+        for key, value in env.items():
             monkeypatch.setenv(key, value)
         settings_module.load_settings.cache_clear()
-        app = AppTest.from_file(str(PAGES / name), default_timeout=60).run()
+        app = AppTest.from_file(str(PAGES / name), default_timeout=60)
+        if reviewer is not None:
+            app.user = {"is_logged_in": True, "email": reviewer, "email_verified": True}
+        app.run()
         assert not app.exception, app.exception
         return app
 
@@ -170,11 +179,11 @@ def _seed_qa(deployment: Deployment) -> tuple[str, datetime]:
 
 
 def test_qa_page_lists_samples_shows_the_redacted_transcript_and_stores_a_review(
-    make_deployment: Callable[[], Deployment], page: Callable[[Deployment, str], AppTest]
+    make_deployment: Callable[[], Deployment], page: Callable[..., AppTest]
 ) -> None:
     deployment = make_deployment()
     breach_sid, _now = _seed_qa(deployment)
-    app = page(deployment, "qa.py")
+    app = page(deployment, "qa.py", reviewer="rita@example.com")
 
     metrics = _metrics(app)
     assert metrics["Samples"] == "3"  # sid 4 is older than 7 days; the replay added nothing
@@ -213,7 +222,6 @@ def test_qa_page_lists_samples_shows_the_redacted_transcript_and_stores_a_review
 
     # A review through the form lands in qa_reviews with the rubric's scores.
     rubric = deployment.settings.qa.rubric
-    next(t for t in app.text_input if t.label == "Reviewer").input("rita")
     wanted = {criterion: (i % deployment.settings.qa.rubric_scale) + 1 for i, criterion in enumerate(rubric)}
     for criterion, score in wanted.items():
         next(s for s in app.slider if s.label == criterion.capitalize()).set_value(score)
@@ -225,9 +233,9 @@ def test_qa_page_lists_samples_shows_the_redacted_transcript_and_stores_a_review
         rows = query_rows(
             ch, "SELECT conversation_sid, reviewer, scores, comment, policy_version FROM qa_reviews FINAL"
         )
-    assert rows == [(breach_sid, "rita", wanted, "good recovery after the wait", POLICY_VERSION)]
+    assert rows == [(breach_sid, "rita@example.com", wanted, "good recovery after the wait", POLICY_VERSION)]
     reviews = app.table[-1].value
-    assert list(reviews["reviewer"]) == ["rita"]
+    assert list(reviews["reviewer"]) == ["rita@example.com"]
     assert [int(reviews.iloc[0][c]) for c in rubric] == [wanted[c] for c in rubric]
 
     # Submitting the same review again (a double click) keeps one review.
@@ -238,16 +246,19 @@ def test_qa_page_lists_samples_shows_the_redacted_transcript_and_stores_a_review
     assert CANARY not in page_text(app)
 
 
-def test_qa_page_rejects_a_review_without_reviewer(
-    make_deployment: Callable[[], Deployment], page: Callable[[Deployment, str], AppTest]
+def test_a_review_is_signed_by_the_login_not_by_a_typed_name(
+    make_deployment: Callable[[], Deployment], page: Callable[..., AppTest]
 ) -> None:
     deployment = make_deployment()
-    _seed_qa(deployment)
-    app = page(deployment, "qa.py")
+    breach_sid, _now = _seed_qa(deployment)
+    app = page(deployment, "qa.py", reviewer="Sam@Example.com")
+    assert not any(t.label == "Reviewer" for t in app.text_input)
     next(b for b in app.button if b.label == "Submit review").click().run()
-    assert [e.value for e in app.error] == ["Enter the reviewer's name."]
+    assert not app.exception
     with deployment.clickhouse() as ch:
-        assert query_rows(ch, "SELECT count() FROM qa_reviews") == [(0,)]
+        assert query_rows(ch, "SELECT conversation_sid, reviewer FROM qa_reviews FINAL") == [
+            (breach_sid, "sam@example.com")
+        ]
 
 
 # --- Compliance ------------------------------------------------------------------------------------------

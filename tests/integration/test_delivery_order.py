@@ -119,7 +119,7 @@ def test_shuffled_concurrent_redelivered_traffic_stores_what_in_order_traffic_st
         deployments.append(deployment)
     in_order, shuffled = deployments
     posts = whole_conversations(in_order, seed=31, max_events=600)
-    sent = {p.idempotency_token for p in posts}
+    sent = {p.event_id for p in posts}  # natural keys: what ingest names the events
     conversations = len({p.conversation_sid for p in posts})
 
     in_order.worker().start()

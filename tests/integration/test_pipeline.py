@@ -5,12 +5,17 @@ signed webhook → ingest → twilio.conversations.raw → redaction → cx.even
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import secrets
+import urllib.error
+import urllib.request
 from collections.abc import Callable
 
 import httpx
 import pytest
 from confluent_kafka.admin import AdminClient
 
+from cxpulse.kafka_auth import confluent_config
 from cxpulse.simulate import WebhookPost, run_simulation
 from schemas import topics
 from tests.integration.conftest import (
@@ -57,11 +62,9 @@ def _sink_caught_up(deployment: Deployment) -> bool:
 
     name = deployment.settings.topic(topics.REDACTED)
     consumer = Consumer(
-        {
-            "bootstrap.servers": deployment.settings.kafka.bootstrap_servers,
-            "group.id": deployment.settings.worker.app_id,
-            "enable.auto.commit": False,
-        }
+        confluent_config(
+            deployment.settings, "admin", **{"group.id": deployment.settings.worker.app_id, "enable.auto.commit": False}
+        )
     )
     try:
         parts = [TopicPartition(name, p) for p in range(deployment.settings.kafka.partitions)]
@@ -102,7 +105,7 @@ def test_1000_events_exactly_once_across_kill_restart_and_full_replay(
     stop_s = deployment.workers[-1].stop()
     assert stop_s is not None and stop_s < 30, f"SIGTERM took {stop_s} s"
     redacted_before = deployment.end_offsets(topics.REDACTED)
-    admin = AdminClient({"bootstrap.servers": deployment.settings.kafka.bootstrap_servers})
+    admin = AdminClient(confluent_config(deployment.settings, "admin"))
 
     def group_deleted() -> bool:
         # A worker that had to be killed stays a member until its session times out (NON_EMPTY_GROUP).
@@ -217,3 +220,42 @@ def test_bad_signature_is_403_and_nothing_reaches_kafka(running: Deployment) -> 
     # A Twilio retry of the same delivery is acknowledged but not produced twice.
     assert post_signed(running, post).status_code == 200
     assert running.end_offsets(topics.RAW) == before + 1
+
+
+def test_a_replay_with_a_fresh_idempotency_token_is_stored_once(running: Deployment) -> None:
+    """The token header is not signed: a captured post replayed with a new one must not count twice."""
+    post = signed_message_post(running, "did my refund go through?", "+14155550124", tag="replay")
+    before = running.end_offsets(topics.RAW)
+    first = post_signed(running, post)
+    replay = post_signed(running, dataclasses.replace(post, idempotency_token=f"replayed-{secrets.token_hex(8)}"))
+    assert (first.status_code, replay.status_code) == (200, 200), (first.text, replay.text)
+    assert first.json()["event_id"] == replay.json()["event_id"]
+    assert running.end_offsets(topics.RAW) == before + 1, "the replay reached Kafka"
+
+    sid = post.form["MessageSid"]
+
+    def counts() -> tuple[int, int]:
+        with running.clickhouse() as ch:
+            events = query_rows(ch, "SELECT count() FROM events FINAL WHERE message_sid = {s:String}", s=sid)[0][0]
+            messages = query_rows(ch, "SELECT count() FROM messages FINAL WHERE message_sid = {s:String}", s=sid)[0][0]
+        return events, messages
+
+    wait_for(lambda: counts()[0] > 0, _STORE_TIMEOUT_S, "the message in ClickHouse")
+    wait_for(lambda: _sink_caught_up(running), _STORE_TIMEOUT_S, "the sink to store everything produced")
+    assert counts() == (1, 1)
+
+
+def _get(url: str) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+def test_the_ingest_port_serves_no_faust_views_and_health_says_only_ok(running: Deployment) -> None:
+    """Twilio must reach this port, so anyone can: no table reads, no cluster routes, no counters."""
+    sla_table = f"{running.settings.worker.app_id}-sla-state"
+    for path in ("/table/", f"/table/{sla_table}/", "/router/", "/graph/", "/assignment/", "/performance/"):
+        assert _get(f"{running.ingest_url}{path}")[0] == 404, path
+    assert _get(f"{running.ingest_url}/twilio/health") == (200, b'{"status":"ok"}')

@@ -26,8 +26,10 @@ from confluent_kafka.admin import AdminClient
 from streamlit.testing.v1 import AppTest
 
 from cxpulse import settings as settings_module
+from cxpulse.kafka_auth import confluent_config
 from cxpulse.simulate import WebhookPost, generate_posts, sign
 from schemas import topics
+from streams.topics import ensure_topics
 from tests.integration.conftest import Deployment, page_text, query_rows, wait_for
 
 pytestmark = pytest.mark.integration
@@ -126,7 +128,7 @@ def _samples(deployment: Deployment) -> dict[str, tuple]:
 
 def _caught_up(deployment: Deployment, group: str) -> bool:
     """Has the consumer group committed every input topic of the sampler to its end?"""
-    admin = AdminClient({"bootstrap.servers": deployment.settings.kafka.bootstrap_servers})
+    admin = AdminClient(confluent_config(deployment.settings, "admin"))
     names = [
         deployment.settings.topic(t)
         for t in (topics.VALIDATED, topics.SLA_RESPONSES, topics.SLA_CONVERSATIONS, topics.QA_SAMPLES)
@@ -267,6 +269,12 @@ def test_sampler_picks_by_policy_stores_idempotently_and_the_page_shows_it_redac
     deployment.workers[0].stop()
     replay_id = f"{deployment.settings.worker.app_id}-replay"
     deployment.env.update({"CXPULSE_WORKER__APP_ID": replay_id, "CXPULSE_SLA__ENABLED": "0"})
+    # a new app id is a new consumer group with its own faust topics: the admin grants them (streams/acls.py)
+    ensure_topics(
+        deployment.settings.model_copy(
+            update={"worker": deployment.settings.worker.model_copy(update={"app_id": replay_id})}
+        )
+    )
     deployment.worker().start()
     wait_for(lambda: _caught_up(deployment, replay_id), _PIPELINE_TIMEOUT_S, "the replay caught up")
     assert _samples(deployment) == wanted

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from confluent_kafka import Producer
 
+from cxpulse.kafka_auth import confluent_config
 from cxpulse.settings import RoleRules, SimulatorSettings
 from cxpulse.simulate import generate_posts
 from schemas import topics
@@ -35,10 +36,7 @@ def _simulated(count: int) -> list[ConversationEvent]:
     """Simulator webhooks normalised as the ingest edge would, all safely in the past."""
     start = datetime.now(UTC) - timedelta(hours=3)
     posts = generate_posts(seed=5, settings=SimulatorSettings(), start=start)
-    events = [
-        from_webhook_form(p.form, idempotency_token=p.idempotency_token, rules=RoleRules())
-        for p in itertools.islice(posts, count)
-    ]
+    events = [from_webhook_form(p.form, rules=RoleRules()) for p in itertools.islice(posts, count)]
     assert max(e.occurred_at for e in events) < datetime.now(UTC), "simulated events must not be in the future"
     return events
 
@@ -75,7 +73,7 @@ def _bad_events(messages: list[ConversationEvent], count: int) -> list[tuple[Con
 
 
 def _produce(deployment: Deployment, events: list[ConversationEvent]) -> None:
-    producer = Producer({"bootstrap.servers": deployment.settings.kafka.bootstrap_servers, "acks": "all"})
+    producer = Producer(confluent_config(deployment.settings, "admin", acks="all"))
     name = deployment.settings.topic(topics.RAW)
     for event in events:
         producer.produce(name, key=event.key.encode(), value=event.to_json())

@@ -17,6 +17,7 @@ from confluent_kafka.admin import AdminClient
 from streamlit.testing.v1 import AppTest
 
 from cxpulse import settings as settings_module
+from cxpulse.kafka_auth import confluent_config
 from cxpulse.settings import DEFAULT_CANARY_TARGETS, RedactionSettings
 from streams.redact.canary import load_canary_set
 from tests.integration.conftest import (
@@ -160,7 +161,7 @@ def test_a_weakened_config_shows_its_entity_below_target_on_the_page_and_in_the_
 
 
 def _deployment_topics(deployment: Deployment) -> list[str]:
-    admin = AdminClient({"bootstrap.servers": deployment.settings.kafka.bootstrap_servers})
+    admin = AdminClient(confluent_config(deployment.settings, "admin"))
     names = admin.list_topics(timeout=10).topics
     prefixes = (deployment.settings.kafka.topic_prefix, deployment.settings.worker.app_id)
     return sorted(n for n in names if n.startswith(prefixes))

@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from confluent_kafka import Producer
 
+from cxpulse.kafka_auth import confluent_config
 from cxpulse.settings import SinkSettings
 from schemas import topics
 from schemas.events import ConversationEvent
@@ -86,7 +87,7 @@ def test_a_poison_pill_on_the_validated_topic_is_dead_lettered_and_storage_goes_
     pill.update(event_id="poison-pill", index=2**32, message_sid="IM" + "f" * 32)
     values = [e.to_json() for e in events[:500]] + [json.dumps(pill).encode()] + [e.to_json() for e in events[500:]]
 
-    producer = Producer({"bootstrap.servers": deployment.settings.kafka.bootstrap_servers, "acks": "all"})
+    producer = Producer(confluent_config(deployment.settings, "admin", acks="all"))
     name = deployment.settings.topic(topics.VALIDATED)
     for value in values:
         producer.produce(name, key=json.loads(value)["conversation_sid"].encode(), value=value)

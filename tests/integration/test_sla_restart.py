@@ -33,7 +33,7 @@ def test_sla_facts_and_windows_are_exact_across_a_kill_and_restart(
     deployment.env["CXPULSE_SLA__ENABLED"] = "1"
     deployment.env["CXPULSE_SLA__WINDOW_GRACE_S"] = str(_GRACE_S)
     posts = whole_conversations(deployment, max_events=400)
-    sent = {p.idempotency_token for p in posts}
+    sent = {p.event_id for p in posts}  # natural keys: what ingest names the events
     worker = deployment.worker().start()
     half = len(posts) // 2
     post_all(deployment, posts[:half])

@@ -19,6 +19,7 @@ import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
+from cxpulse.kafka_auth import aiokafka_kwargs, child_env, confluent_config
 from cxpulse.settings import Settings
 from cxpulse.stack.process import port_open
 from tests.integration.conftest import free_port, wait_for
@@ -79,17 +80,20 @@ def test_stack_up_is_idempotent_status_tells_and_down_leaves_nothing(tmp_path: P
 
 def test_confluent_kafka_groups_commits_and_idempotent_producer(stack_settings: Settings) -> None:
     topic = f"compat-{secrets.token_hex(4)}"
-    servers = stack_settings.kafka.bootstrap_servers
-    admin = AdminClient({"bootstrap.servers": servers})
+    admin = AdminClient(confluent_config(stack_settings, "admin"))
     admin.create_topics([NewTopic(topic, num_partitions=3, replication_factor=1)])[topic].result()
-    producer = Producer({"bootstrap.servers": servers, "enable.idempotence": True, "acks": "all"})
+    producer = Producer(confluent_config(stack_settings, "admin", **{"enable.idempotence": True, "acks": "all"}))
     for i in range(300):
         producer.produce(topic, key=str(i % 11).encode(), value=str(i).encode())
     assert producer.flush(30) == 0
 
     group = f"g-{topic}"
     consumer = Consumer(
-        {"bootstrap.servers": servers, "group.id": group, "auto.offset.reset": "earliest", "enable.auto.commit": False}
+        confluent_config(
+            stack_settings,
+            "admin",
+            **{"group.id": group, "auto.offset.reset": "earliest", "enable.auto.commit": False},
+        )
     )
     consumer.subscribe([topic])
     seen: list[int] = []
@@ -110,12 +114,12 @@ def test_aiokafka_idempotent_producer_and_group_commit(stack_settings: Settings)
     from aiokafka.structs import TopicPartition as AioPartition
 
     topic = f"compat-aio-{secrets.token_hex(4)}"
-    servers = stack_settings.kafka.bootstrap_servers
-    admin = AdminClient({"bootstrap.servers": servers})  # keep a reference: the future needs a live handle
+    client = aiokafka_kwargs(stack_settings, "admin")
+    admin = AdminClient(confluent_config(stack_settings, "admin"))  # keep a reference: the future needs a live handle
     admin.create_topics([NewTopic(topic, 2, 1)])[topic].result()
 
     async def scenario() -> tuple[int, int]:
-        producer = AIOKafkaProducer(bootstrap_servers=servers, enable_idempotence=True, acks="all")
+        producer = AIOKafkaProducer(**client, enable_idempotence=True, acks="all")
         await producer.start()
         try:
             for i in range(100):
@@ -124,7 +128,7 @@ def test_aiokafka_idempotent_producer_and_group_commit(stack_settings: Settings)
             await producer.stop()
         consumer = AIOKafkaConsumer(
             topic,
-            bootstrap_servers=servers,
+            **client,
             group_id=f"g-{topic}",
             auto_offset_reset="earliest",
             enable_auto_commit=False,
@@ -147,9 +151,12 @@ def test_aiokafka_idempotent_producer_and_group_commit(stack_settings: Settings)
 
 _FAUST_TABLE_APP = """
 import os, sys, faust
+from cxpulse.kafka_auth import faust_credentials
+from cxpulse.settings import Settings
 servers, topic, app_id = os.environ["T_SERVERS"], os.environ["T_TOPIC"], os.environ["T_APP_ID"]
 expected = int(os.environ["T_EXPECTED"])
 app = faust.App(app_id, broker="kafka://" + servers, store="memory://", web_enabled=False,
+                broker_credentials=faust_credentials(Settings(), "admin"),
                 topic_partitions=2, datadir=os.environ["T_DATADIR"], broker_commit_interval=0.5)
 source = app.topic(topic, key_type=str, value_type=str, partitions=2)
 counts = app.Table("counts", default=int, partitions=2)
@@ -178,9 +185,9 @@ def test_faust_table_restores_from_changelog_after_restart(stack_settings: Setti
     """faust-streaming (aiokafka) on this broker: a group commits, and a table survives a restart."""
     topic = f"compat-faust-{secrets.token_hex(4)}"
     servers = stack_settings.kafka.bootstrap_servers
-    admin = AdminClient({"bootstrap.servers": servers})  # keep a reference: the future needs a live handle
+    admin = AdminClient(confluent_config(stack_settings, "admin"))  # keep a reference: the future needs a live handle
     admin.create_topics([NewTopic(topic, 2, 1)])[topic].result()
-    producer = Producer({"bootstrap.servers": servers})
+    producer = Producer(confluent_config(stack_settings, "admin"))
     for i in range(50):
         producer.produce(topic, key=f'"{i % 5}"'.encode(), value=f'"{i}"'.encode())
     assert producer.flush(30) == 0
@@ -193,6 +200,7 @@ def test_faust_table_restores_from_changelog_after_restart(stack_settings: Setti
         result_file = tmp_path / f"result-{expected}.txt"
         env = {
             **os.environ,
+            **child_env(stack_settings, "admin"),  # the app's credentials (faust_credentials in the script)
             "T_SERVERS": servers,
             "T_TOPIC": topic,
             "T_APP_ID": app_id,

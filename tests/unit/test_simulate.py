@@ -30,6 +30,7 @@ from cxpulse.simulate import (
     run_simulation,
     sign,
 )
+from schemas.twilio import webhook_event_id
 
 SEED = 1234
 START = datetime(2025, 3, 3, 8, 0, tzinfo=UTC)
@@ -360,8 +361,8 @@ def test_every_form_normalises_with_the_intended_roles(sample: list[WebhookPost]
     stories = _stories(sample)
     rules = Settings().roles
     for post in sample:
-        event = twilio.from_webhook_form(post.form, idempotency_token=post.idempotency_token, rules=rules)
-        assert event.event_id == post.idempotency_token
+        event = twilio.from_webhook_form(post.form, rules=rules)
+        assert event.event_id == post.event_id
         assert event.conversation_sid == post.conversation_sid
         assert event.occurred_at == post.occurred_at
         who = post.form.get("Author") or post.form.get("Identity") or post.form.get("MessagingBinding.Address")
@@ -460,7 +461,7 @@ def test_run_simulation_delivers_exactly_total_events_in_order() -> None:
     edge = _Edge()
     report = asyncio.run(_simulate(edge, _settings(), rate=1000, duration=None, total=200))
     assert report.sent == report.accepted == 200 and report.rejected == report.failed == 0
-    assert len(edge.accepted) == 200 and report.accepted_ids == set(edge.accepted)
+    assert len(edge.accepted) == 200 and report.accepted_ids == {webhook_event_id(f) for f in edge.accepted.values()}
     assert report.by_status == {200: 200} and report.seed == SEED
     assert edge.overlaps == 0, "two posts of one conversation were in flight at once"
     for forms in edge.by_conversation.values():
@@ -502,6 +503,61 @@ def test_duration_bounds_the_run() -> None:
 def test_missing_auth_token_is_a_clear_error() -> None:
     with pytest.raises(SimulationError, match="CXPULSE_TWILIO_AUTH_TOKEN"):
         asyncio.run(run_simulation(_settings(None), rate=10, duration=1))
+
+
+@pytest.mark.parametrize("target", [None, "https://cx.example.test", "http://10.0.0.5:6066", "http://[2001:db8::1]/"])
+def test_a_target_that_is_not_this_machine_is_refused_before_anything_is_sent(target: str | None) -> None:
+    """The posts carry valid signatures made with the real token: by default (public_url) they would be real."""
+    with pytest.raises(SimulationError, match="--allow-remote"):
+        asyncio.run(run_simulation(_settings(), rate=10, duration=1, total=1, target_url=target, progress=False))
+
+
+@pytest.mark.parametrize(
+    ("url", "loopback"),
+    [
+        ("http://127.0.0.1:6066", True),
+        ("http://127.8.9.10", True),
+        ("http://localhost:6066/", True),
+        ("http://[::1]:6066", True),
+        ("http://localhost.example.com", False),
+        ("http://127.0.0.1.nip.io", False),
+        ("https://cx.example.test/hooks", False),
+        ("http://0.0.0.0:6066", True),  # what `cxpulse demo` targets when ingest binds every interface
+        ("http://[::]:6066", True),
+        ("http://192.168.1.20:6066", False),
+    ],
+)
+def test_only_loopback_addresses_count_as_this_machine(url: str, loopback: bool) -> None:
+    assert simulate.is_loopback_url(url) is loopback
+
+
+def test_allow_remote_lets_the_operator_choose_a_remote_target(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(simulate, "RETRY_BACKOFF_S", 0.001)
+    monkeypatch.setattr(simulate, "MAX_RETRIES", 0)
+    monkeypatch.setattr(simulate, "WEBHOOK_TIMEOUT_S", 0.2)
+    report = asyncio.run(
+        run_simulation(
+            _settings(),
+            rate=1000,
+            duration=None,
+            total=1,
+            target_url="http://192.0.2.1:9",  # TEST-NET-1: never answers, nothing real is reached
+            progress=False,
+            allow_remote=True,
+        )
+    )
+    assert report.sent == 1 and report.accepted == 0  # it was sent (and nobody answered)
+
+
+def test_cli_refuses_a_remote_target_with_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    args = parser.parse_args(["--total", "1", "--no-progress"])  # no --target: the configured public_url
+    assert args.allow_remote is False
+    assert simulate.main(args, _settings()) == 2
+    err = capsys.readouterr().err
+    assert "refusing to post signed simulated traffic to https://cx.example.test/hooks" in err
+    assert "--allow-remote" in err
 
 
 def test_cli_arguments_and_main(capsys: pytest.CaptureFixture[str]) -> None:

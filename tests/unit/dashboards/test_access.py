@@ -8,10 +8,13 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from cxpulse import settings as settings_module
-from cxpulse.settings import DashboardSettings
-from dashboards.access import AccessError, check_listen_address, is_loopback, password_matches
+from cxpulse.demo import dashboard_command
+from cxpulse.settings import DashboardSettings, Settings
+from dashboards import login
+from dashboards.access import AccessError, check_listen_address, check_startup, is_loopback, password_matches
 
 DASHBOARD_APP = Path(__file__).resolve().parents[3] / "dashboards" / "app.py"
+PASSWORD = "correct-horse-battery-staple"
 
 
 @pytest.mark.parametrize(
@@ -46,14 +49,33 @@ def test_password_comparison() -> None:
     assert not password_matches(DashboardSettings(), "anything")
 
 
+def test_a_short_password_refuses_to_start_without_printing_it() -> None:
+    short = DashboardSettings(host="0.0.0.0", password="s3cret-s3cret")  # 13 characters
+    with pytest.raises(AccessError, match="has 13 characters; at least 16 are required") as refused:
+        check_startup(short)
+    assert "s3cret" not in str(refused.value)
+    with pytest.raises(AccessError, match="at least 16"):  # what `cxpulse dashboard` and `cxpulse demo` run
+        dashboard_command(Settings().model_copy(update={"dashboard": short}))
+    check_startup(DashboardSettings(host="0.0.0.0", password=PASSWORD))
+    check_startup(DashboardSettings(host="0.0.0.0", password="x" * 12, password_min_length=12))
+
+
+def test_an_oidc_login_without_an_allowlist_refuses_to_start() -> None:
+    with pytest.raises(AccessError, match="dashboard.roles is empty"):
+        check_startup(DashboardSettings(host="0.0.0.0", oidc_provider="okta"))
+    check_startup(DashboardSettings(host="0.0.0.0", oidc_provider="okta", roles={"@acme.com": ["supervisor"]}))
+
+
 @pytest.fixture
 def gated(monkeypatch: pytest.MonkeyPatch) -> AppTest:
-    monkeypatch.setenv("CXPULSE_DASHBOARD__PASSWORD", "s3cret")
+    monkeypatch.setenv("CXPULSE_DASHBOARD__PASSWORD", PASSWORD)
     monkeypatch.setenv("CXPULSE_DASHBOARD__HOST", "0.0.0.0")
     settings_module.load_settings.cache_clear()
+    login.login_throttle.clear()
     app = AppTest.from_file(str(DASHBOARD_APP), default_timeout=30).run()
     yield app
     settings_module.load_settings.cache_clear()
+    login.login_throttle.clear()
 
 
 def test_login_form_shows_nothing_else(gated: AppTest) -> None:

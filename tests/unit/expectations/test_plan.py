@@ -31,9 +31,7 @@ def _simulated(count: int) -> list[dict[str, Any]]:
     posts = generate_posts(seed=3, settings=SimulatorSettings(), start=NOW - timedelta(hours=2))
     events = []
     for post in itertools.islice(posts, count):
-        event = from_webhook_form(
-            post.form, idempotency_token=post.idempotency_token, rules=RoleRules(), received_at=NOW
-        )
+        event = from_webhook_form(post.form, rules=RoleRules(), received_at=NOW)
         events.append(json.loads(event.model_copy(update={"redacted": True}).model_dump_json()))
     return events
 

@@ -22,7 +22,7 @@ def sample_events() -> list[ConversationEvent]:
     events = []
     for path in sorted((DATA / "webhooks").glob("*.json")):
         sample = json.loads(path.read_text(encoding="utf-8"))
-        events.append(from_webhook_form(sample["form"], idempotency_token=None, rules=RULES))
+        events.append(from_webhook_form(sample["form"], rules=RULES))
     for path in sorted((DATA / "cloudevents").glob("*.json")):
         events.append(from_cloudevent(json.loads(path.read_text(encoding="utf-8")), rules=RULES))
     return events

@@ -32,6 +32,7 @@ from schemas.twilio import (
     from_cloudevent,
     from_webhook_form,
     parse_cloudevents_body,
+    webhook_event_id,
 )
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "twilio"
@@ -96,8 +97,8 @@ def mutate(payload: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, 
     return result
 
 
-def normalise_form(form: Mapping[str, str], token: str | None = None) -> ConversationEvent:
-    return from_webhook_form(form, idempotency_token=token, rules=RULES, received_at=RECEIVED_AT)
+def normalise_form(form: Mapping[str, str]) -> ConversationEvent:
+    return from_webhook_form(form, rules=RULES, received_at=RECEIVED_AT)
 
 
 def normalise_ce(event: Mapping[str, Any]) -> ConversationEvent:
@@ -233,9 +234,10 @@ def test_both_dialects_cover_every_canonical_type() -> None:
 @pytest.mark.parametrize("name", sorted(WEBHOOK_CASES))
 def test_webhook_sample_normalises(name: str) -> None:
     headers, form = webhook(name)
-    event = normalise_form(form, headers[IDEMPOTENCY_TOKEN_HEADER])
+    event = normalise_form(form)
     assert_matches(event, WEBHOOK_CASES[name])
-    assert event.event_id == headers[IDEMPOTENCY_TOKEN_HEADER]
+    assert event.event_id == webhook_event_id(form)
+    assert headers[IDEMPOTENCY_TOKEN_HEADER] not in event.event_id, "the unsigned token must not name the event"
     assert event.source is EventSource.WEBHOOK
     assert event.chat_service_sid == (SERVICE if "ChatServiceSid" in form else None)
 
@@ -415,14 +417,6 @@ def test_error_is_str_dict_and_picklable() -> None:
     assert (clone.reason, clone.field, str(clone)) == (error.reason, error.field, str(error))
 
 
-def test_overlong_idempotency_token_is_a_bad_value_not_a_crash() -> None:
-    _, form = webhook("onMessageAdded")
-    with pytest.raises(InvalidEventError) as caught:
-        normalise_form(form, token="t" * 300)
-    assert caught.value.reason is InvalidReason.BAD_VALUE
-    assert caught.value.field == "event_id"
-
-
 # --------------------------------------------------------------------------------------------------------
 # Event Streams bodies
 # --------------------------------------------------------------------------------------------------------
@@ -489,27 +483,82 @@ def test_unknown_cloudevent_attributes_and_data_fields_are_kept() -> None:
     assert "ce.specversion" not in raw_extra and "ce.datacontenttype" not in raw_extra
 
 
-def test_identical_forms_without_a_token_get_the_same_event_id() -> None:
-    _, form = webhook("onMessageAdded")
-    first = normalise_form(form)
-    again = normalise_form(dict(reversed(list(form.items()))))  # order never matters
-    retry = normalise_form({**form, "RetryCount": "1"})  # Twilio's retry differs only in RetryCount
-    assert first.event_id == again.event_id == retry.event_id
-    assert first.event_id.startswith("sha256:")
+#: The natural key's resource SID field per once-in-a-lifetime webhook (docs/security-notes-twilio.md).
+ONCE_PER_RESOURCE = {
+    "onConversationAdded": "ConversationSid",
+    "onConversationRemoved": "ConversationSid",
+    "onMessageAdded": "MessageSid",
+    "onMessageRemoved": "MessageSid",
+    "onParticipantAdded": "ParticipantSid",
+    "onParticipantRemoved": "ParticipantSid",
+}
+#: Updates: the resource SID field and the timestamp that dates them.
+UPDATES = {
+    "onConversationUpdated": ("ConversationSid", "DateUpdated"),
+    "onConversationStateUpdated": ("ConversationSid", "StateUpdated"),
+    "onMessageUpdated": ("MessageSid", "DateUpdated"),
+    "onParticipantUpdated": ("ParticipantSid", "DateUpdated"),
+    "onDeliveryUpdated": ("MessageSid", "DateUpdated"),
+}
 
 
-@pytest.mark.parametrize(
-    "changes",
-    [{"Body": "Hi again"}, {"Index": "1"}, {"MessageSid": "IM" + "2" * 32}, {"Extra": "x"}, {"Attributes": DELETE}],
-)
-def test_different_forms_get_different_event_ids(changes: Mapping[str, Any]) -> None:
-    _, form = webhook("onMessageAdded")
-    assert normalise_form(form).event_id != normalise_form(mutate(form, changes)).event_id
+def test_every_webhook_type_has_a_documented_natural_key() -> None:
+    assert set(ONCE_PER_RESOURCE) | set(UPDATES) == set(SUPPORTED_WEBHOOK_EVENTS)
 
 
-def test_blank_token_falls_back_to_the_form_digest() -> None:
-    _, form = webhook("onMessageAdded")
-    assert normalise_form(form, token="").event_id == normalise_form(form).event_id
+@pytest.mark.parametrize("name", sorted(ONCE_PER_RESOURCE))
+def test_added_and_removed_events_are_named_by_type_and_resource_sid(name: str) -> None:
+    """A SID is added and removed once: a replay, a retry or a second webhook of it is the same event."""
+    _, form = webhook(name)
+    event = normalise_form(form)
+    assert event.event_id == f"{event.event_type.value}:{form[ONCE_PER_RESOURCE[name]]}"
+    replayed = normalise_form({**form, "RetryCount": "3", "Attributes": '{"changed": true}'})
+    assert replayed.event_id == event.event_id
+
+
+@pytest.mark.parametrize("name", sorted(UPDATES))
+def test_an_update_is_named_by_resource_timestamp_and_content(name: str) -> None:
+    _, form = webhook(name)
+    sid_field, stamp_field = UPDATES[name]
+    event = normalise_form(form)
+    prefix = f"{event.event_type.value}:{form[sid_field]}:"
+    assert event.event_id.startswith(prefix)
+    stamp, digest = event.event_id.removeprefix(prefix).rsplit(":", 1)
+    assert ts(stamp) == ts(form[stamp_field])
+    assert len(digest) == 32 and int(digest, 16) >= 0
+    # Twilio's retry (RetryCount) and any field order: the same event
+    assert normalise_form({**form, "RetryCount": "2"}).event_id == event.event_id
+    assert normalise_form(dict(reversed(list(form.items())))).event_id == event.event_id
+    # the same resource updated later, or again within the same second with other content: distinct events
+    later = normalise_form({**form, stamp_field: "2026-03-14T09:09:09.000Z"})
+    same_second = normalise_form({**form, "Attributes": '{"second": "update"}'})
+    assert len({event.event_id, later.event_id, same_second.event_id}) == 3
+
+
+def test_two_edits_of_one_message_stay_two_events() -> None:
+    _, form = webhook("onMessageUpdated")
+    first = normalise_form({**form, "Body": "first edit", "DateUpdated": "2026-03-14T09:02:30.000Z"})
+    second = normalise_form({**form, "Body": "second edit", "DateUpdated": "2026-03-14T09:02:45.000Z"})
+    assert first.event_id != second.event_id
+    assert first.message_sid == second.message_sid
+
+
+def test_an_update_without_a_timestamp_is_still_named_by_its_content() -> None:
+    _, form = webhook("onParticipantUpdated")
+    undated = {k: v for k, v in form.items() if k != "DateUpdated"}
+    event = normalise_form(undated)
+    assert event.event_id.count(":") == 2  # <type>:<sid>:<digest>: received_at is never part of a key
+    assert normalise_form(undated).event_id == event.event_id
+
+
+def test_webhook_event_id_applies_the_normaliser_rules() -> None:
+    _, form = webhook("onMessageUpdated")
+    with pytest.raises(InvalidEventError) as missing:
+        webhook_event_id({k: v for k, v in form.items() if k != "MessageSid"})
+    assert missing.value.reason is InvalidReason.MISSING_FIELD
+    with pytest.raises(InvalidEventError) as garbage:
+        webhook_event_id({**form, "DateUpdated": "yesterday-ish"})
+    assert garbage.value.reason is InvalidReason.BAD_TIMESTAMP
 
 
 @pytest.mark.parametrize(
@@ -617,7 +666,7 @@ def test_missing_timestamp_falls_back_to_received_at() -> None:
 def test_received_at_defaults_to_now() -> None:
     _, form = webhook("onMessageAdded")
     before = datetime.now(UTC)
-    event = from_webhook_form(form, idempotency_token=None, rules=RULES)
+    event = from_webhook_form(form, rules=RULES)
     assert before <= event.received_at <= datetime.now(UTC)
 
 
@@ -728,9 +777,7 @@ def test_author_and_role(sample: str, changes: Mapping[str, Any], author: str | 
 
 def test_source_parameter_is_passed_through() -> None:
     _, form = webhook("onMessageAdded")
-    event = from_webhook_form(
-        form, idempotency_token=None, rules=RULES, received_at=RECEIVED_AT, source=EventSource.BACKFILL
-    )
+    event = from_webhook_form(form, rules=RULES, received_at=RECEIVED_AT, source=EventSource.BACKFILL)
     assert event.source is EventSource.BACKFILL
 
 
@@ -765,7 +812,7 @@ def test_chat_participant_attributes_cannot_vouch_for_a_contact_address_but_the_
 def test_agent_domains_name_e_mail_agents() -> None:
     _, form = webhook("onMessageAdded")
     rules = RoleRules(agent_domains=("acme.com",))
-    event = from_webhook_form({**form, "Author": "alice@acme.com"}, idempotency_token=None, rules=rules)
+    event = from_webhook_form({**form, "Author": "alice@acme.com"}, rules=rules)
     assert event.author_role is AuthorRole.AGENT
 
 
@@ -794,7 +841,7 @@ def test_channel_only_ever_holds_a_known_slug(changes: Mapping[str, Any], channe
 def test_configured_channels_are_known() -> None:
     _, form = webhook("onMessageAdded")
     limits = InputLimits(channels=InputLimits().channels | {"instagram"})
-    event = from_webhook_form({**form, "Source": "INSTAGRAM"}, idempotency_token=None, rules=RULES, limits=limits)
+    event = from_webhook_form({**form, "Source": "INSTAGRAM"}, rules=RULES, limits=limits)
     assert event.channel == "instagram"
     assert "refused_fields" not in event.attributes
 

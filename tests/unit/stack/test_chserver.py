@@ -49,6 +49,8 @@ STOP_TIMEOUT_S = 30.0
 READY_LINE = re.compile(r"serving http://([\d.]+):(\d+)/")
 ROWS = 20_000
 EPOCH = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
+USER, PASSWORD = "default", "unit-test-password"
+AUTH = (USER, PASSWORD)
 
 
 @dataclass
@@ -64,7 +66,7 @@ class RunningServer:
         return f"http://{self.host}:{self.port}/"
 
     def client(self, **kwargs: Any) -> Client:
-        return clickhouse_connect.get_client(host=self.host, port=self.port, **kwargs)
+        return clickhouse_connect.get_client(host=self.host, port=self.port, username=USER, password=PASSWORD, **kwargs)
 
     def stop(self) -> int:
         """SIGTERM, as ``cxpulse stack down`` sends it; returns the exit code."""
@@ -75,7 +77,12 @@ class RunningServer:
 def start_server(data_dir: Path, log: Path, *extra_args: str) -> RunningServer:
     """Start ``python -m cxpulse.stack.chserver`` on a free port and wait until it answers /ping."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))}
-    command = [sys.executable, "-m", "cxpulse.stack.chserver", "--data-dir", str(data_dir), "--port", "0", *extra_args]
+    password_file = log.parent / "password"
+    password_file.write_text(PASSWORD + "\n")
+    command = [
+        *(sys.executable, "-m", "cxpulse.stack.chserver", "--data-dir", str(data_dir), "--port", "0"),
+        *("--password-file", str(password_file), *extra_args),
+    ]
     log_start = log.stat().st_size if log.exists() else 0
     with log.open("ab") as out:
         process = subprocess.Popen(command, stdout=out, stderr=out, cwd=REPO_ROOT, env=env)
@@ -107,7 +114,7 @@ def client(server: RunningServer) -> Client:
 
 @pytest.fixture(scope="module")
 def http(server: RunningServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.url, timeout=30) as session:
+    with httpx.Client(base_url=server.url, timeout=30, auth=AUTH) as session:
         yield session
 
 
@@ -427,7 +434,9 @@ def test_restart_keeps_data_and_sigterm_exits_cleanly(tmp_path: Path) -> None:
         client = first.client()
         client.command("CREATE TABLE kept (a UInt32) ENGINE = MergeTree ORDER BY a")
         client.insert("kept", [[i] for i in range(1000)], column_names=["a"])
-        too_big = httpx.post(first.url, params={"query": "INSERT INTO kept FORMAT CSV"}, content=b"1\n" * 40_000)
+        too_big = httpx.post(
+            first.url, params={"query": "INSERT INTO kept FORMAT CSV"}, content=b"1\n" * 40_000, auth=AUTH
+        )
         assert too_big.status_code == 413
         assert too_big.headers["X-ClickHouse-Exception-Code"] == "229"
     finally:

@@ -14,6 +14,7 @@ from twilio.request_validator import RequestValidator
 
 from cxpulse.settings import Settings
 from schemas.events import ConversationEvent, EventType
+from schemas.twilio import webhook_event_id
 from streams.ingest import CONVERSATIONS_PATH, EVENTS_PATH, IngestService
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "twilio"
@@ -67,7 +68,7 @@ def test_signed_webhook_is_produced_once_and_answered_200(service: IngestService
     assert (first.status, retry.status) == (200, 200)
     assert len(producer.events) == 1
     assert producer.events[0].event_type is EventType.MESSAGE_ADDED
-    assert producer.events[0].event_id == headers["I-Twilio-Idempotency-Token"]
+    assert producer.events[0].event_id == webhook_event_id(form)
     assert service.counters["duplicates"] == 1
 
 
@@ -185,7 +186,8 @@ def test_service_refuses_to_start_without_a_token(producer: FakeProducer) -> Non
 def test_health_says_starting_until_the_raw_topic_can_take_posts_and_processing_until_recovered(
     service: IngestService,
 ) -> None:
-    """A load balancer (or the demo) must not send posts the worker can only time out on."""
+    """A load balancer (or the demo) must not send posts the worker can only time out on. Anyone can call these
+    endpoints on the public port, so they say a status word and nothing else (no counters, no partitions)."""
     import faust
     from aiohttp.test_utils import TestClient, TestServer
 
@@ -215,11 +217,11 @@ def test_health_says_starting_until_the_raw_topic_can_take_posts_and_processing_
         return answers
 
     assert run(probe()) == [
-        (503, {"status": "starting", "counters": service.counters}),
-        (200, {"status": "ok", "counters": service.counters}),
-        (503, {"status": "starting", "assigned_partitions": 0}),
-        (503, {"status": "recovering", "assigned_partitions": 2}),
-        (200, {"status": "ok", "assigned_partitions": 2}),
+        (503, {"status": "starting"}),
+        (200, {"status": "ok"}),
+        (503, {"status": "starting"}),
+        (503, {"status": "recovering"}),
+        (200, {"status": "ok"}),
     ]
 
 

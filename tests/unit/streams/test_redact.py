@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from pydantic import SecretStr
 
 from cxpulse.settings import Settings
 from schemas.events import AuthorRole, ConversationEvent, EventType
@@ -16,7 +17,7 @@ SALT = b"test-salt"
 
 @pytest.fixture(scope="module")
 def redactor() -> Redactor:
-    return Redactor(Settings().redaction)
+    return Redactor(Settings().redaction.model_copy(update={"pseudonym_salt": SecretStr(SALT.decode())}))
 
 
 def message(
@@ -108,7 +109,7 @@ def test_a_contact_address_author_is_pseudonymised_whatever_the_role(
 ) -> None:
     """Defence in depth behind the role rules: a role can be claimed, the address is still the customer's."""
     redacted = redactor.redact_with_audit(message("hi", author=author, role=role))
-    assert redacted.event.author == pseudonym(author, Settings().redaction.pseudonym_salt.get_secret_value().encode())
+    assert redacted.event.author == pseudonym(author, SALT)
     assert "4155550123" not in redacted.event.to_json().decode()
     assert "priya.raman" not in redacted.event.to_json().decode()
     assert "author" in {f.field for f in redacted.audit.findings}
