@@ -110,7 +110,8 @@ def test_two_percent_bad_events_are_dead_lettered_with_reasons_and_counted(
         _STORE_TIMEOUT_S,
         "good events in `events` and bad ones in `dlq_events`",
     )
-    # Results are produced with the DLQ records; give their sink a moment to catch up.
+    # Results are produced with the DLQ records, keyed by suite: each suite's rows reach their own partition and are
+    # stored on that partition's schedule, so wait for every suite's, not only the first one's.
     wait_for(
         lambda: (
             _count(
@@ -118,9 +119,11 @@ def test_two_percent_bad_events_are_dead_lettered_with_reasons_and_counted(
                 "SELECT sum(evaluated) FROM dq_results FINAL WHERE suite = 'canonical' AND expectation = 'decodable'",
             )
             >= _TOTAL
+            and _count(deployment, "SELECT sum(unexpected_count) FROM dq_results FINAL")
+            >= _count(deployment, "SELECT sum(length(failures)) FROM dlq_events FINAL")
         ),
         60,
-        "dq_results for every event",
+        "dq_results for every event and every failure",
     )
 
     with deployment.clickhouse() as ch:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -13,13 +12,7 @@ from cxpulse import cli
 from cxpulse.settings import ClickHouseSettings, Settings
 from cxpulse.urls import is_loopback_host, mask_url
 
-
-@pytest.fixture(autouse=True)
-def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for var in list(os.environ):
-        if var.startswith("CXPULSE_") or var in ("KAFKA_BOOTSTRAP_SERVERS", "CLICKHOUSE_URL", "CLICKHOUSE_CLUSTER"):
-            monkeypatch.delenv(var)
-    monkeypatch.chdir(tmp_path)
+pytestmark = pytest.mark.usefixtures("defaults_only_settings")
 
 
 def test_the_local_stack_url_uses_the_secret_in_its_state_dir(tmp_path: Path) -> None:

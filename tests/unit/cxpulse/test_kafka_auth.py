@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import stat
 from pathlib import Path
 from typing import Any
@@ -19,15 +18,7 @@ from cxpulse.kafka_auth import (
 )
 from cxpulse.settings import Settings
 
-
-@pytest.fixture(autouse=True)
-def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """Settings from defaults only: no cxpulse.toml, no CXPULSE_KAFKA__* of the developer's shell."""
-    monkeypatch.chdir(tmp_path)
-    for var in ("CXPULSE_CONFIG", "KAFKA_BOOTSTRAP_SERVERS"):
-        monkeypatch.delenv(var, raising=False)
-    for var in [v for v in os.environ if v.startswith(("CXPULSE_KAFKA__", "CXPULSE_STACK__"))]:
-        monkeypatch.delenv(var)
+pytestmark = pytest.mark.usefixtures("defaults_only_settings")
 
 
 def _settings(tmp_path: Path, security: str = "scram", **kafka: Any) -> Settings:

@@ -8,12 +8,7 @@ import pytest
 
 from cxpulse.settings import Settings
 
-
-@pytest.fixture(autouse=True)
-def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for var in ("KAFKA_BOOTSTRAP_SERVERS", "CLICKHOUSE_URL", "CLICKHOUSE_CLUSTER", "CXPULSE_CONFIG"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.chdir(tmp_path)
+pytestmark = pytest.mark.usefixtures("defaults_only_settings")
 
 
 def test_defaults_match_the_documented_addresses() -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import socket
 import stat
 from pathlib import Path
@@ -14,13 +13,7 @@ from cxpulse.stack.chguard import PASSWORD_ENV
 from cxpulse.stack.clickhouse import ClickHouseService
 from cxpulse.stack.process import StackError
 
-
-@pytest.fixture(autouse=True)
-def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for var in list(os.environ):
-        if var.startswith("CXPULSE_") or var in ("KAFKA_BOOTSTRAP_SERVERS", "CLICKHOUSE_URL", "CLICKHOUSE_CLUSTER"):
-            monkeypatch.delenv(var)
-    monkeypatch.chdir(tmp_path)
+pytestmark = pytest.mark.usefixtures("defaults_only_settings")
 
 
 def _free_port() -> int:
