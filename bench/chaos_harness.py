@@ -42,6 +42,7 @@ __all__ = [
     "OffsetProbe",
     "WorkerProcess",
     "free_ports",
+    "read_records",
     "read_topic",
 ]
 
@@ -202,7 +203,11 @@ class ChaosDeployment:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
-    def create(cls, root: Path, partitions: int, flush_interval_s: float | None = None) -> ChaosDeployment:
+    def create(
+        cls, root: Path, partitions: int, flush_interval_s: float | None = None, *, qa: bool = False
+    ) -> ChaosDeployment:
+        """:param qa: run the QA sampler too (the chaos bench leaves it off; the throughput benches run every
+        stage)."""
         kafka_port, controller_port, clickhouse_port, ingest_port = free_ports(4)
         state = root / "state"
         token = secrets.token_hex(16)
@@ -233,7 +238,7 @@ class ChaosDeployment:
                     update={"state_dir": state, "controller_port": controller_port, "start_timeout_s": 240.0}
                 ),
                 "sla": base.sla.model_copy(update={"enabled": True, "window_grace_s": SLA_GRACE_S}),
-                "qa": base.qa.model_copy(update={"enabled": False}),
+                "qa": base.qa.model_copy(update={"enabled": qa}),
             }
         )
         overrides = {
@@ -253,7 +258,7 @@ class ChaosDeployment:
             "CXPULSE_STACK__CONTROLLER_PORT": str(controller_port),
             "CXPULSE_SLA__ENABLED": "1",
             "CXPULSE_SLA__WINDOW_GRACE_S": str(SLA_GRACE_S),
-            "CXPULSE_QA__ENABLED": "0",
+            "CXPULSE_QA__ENABLED": "1" if qa else "0",
         }
         if flush_interval_s is not None:
             overrides["CXPULSE_SINK__FLUSH_INTERVAL_S"] = str(flush_interval_s)
@@ -291,11 +296,37 @@ class ChaosDeployment:
     def down(self) -> dict[str, bool]:
         return self.stack.down()
 
-    def spawn_worker(self) -> WorkerProcess:
-        """A new worker process (index = how many ran before); the previous one must be gone."""
-        worker = WorkerProcess(len(self.workers), self.env, self.root, self.ingest_url).start()
+    def spawn_worker(self, ingest_port: int | None = None) -> WorkerProcess:
+        """A new worker process (index = how many ran before). Without ``ingest_port`` it takes the deployment's
+        port, so the previous one must be gone; with one (a free port), it runs beside the others as one more
+        member of the group, serving ingest on that port (signatures still cover the shared public URL)."""
+        env, url = self.env, self.ingest_url
+        if ingest_port is not None:
+            env = {**self.env, "CXPULSE_INGEST__PORT": str(ingest_port)}
+            url = f"http://{self.settings.ingest.host}:{ingest_port}"
+        worker = WorkerProcess(len(self.workers), env, self.root, url).start()
         self.workers.append(worker)
         return worker
+
+    def start_workers(self, count: int, timeout: float = _WORKER_READY_TIMEOUT_S) -> list[WorkerProcess]:
+        """``count`` workers side by side (the first on the deployment's ingest port, the others on free ports),
+        returned once every one answers ingest and the group has settled: each has partitions and no table is
+        recovering. Raises when one exits or the timeout passes."""
+        workers = [self.spawn_worker()]
+        workers += [self.spawn_worker(port) for port in free_ports(count - 1)]
+        for worker in workers:
+            worker.wait_ingest_ready(timeout)
+        deadline = time.monotonic() + timeout
+        while not all(w.processing_ready() for w in workers):
+            dead = [w for w in workers if not w.alive()]
+            if dead:
+                raise RuntimeError(
+                    f"worker {dead[0].index} exited with {dead[0].returncode()}:\n{dead[0].log_tail(40)}"
+                )
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"workers not all processing after {timeout:.0f}s")
+            time.sleep(0.25)
+        return workers
 
     def clickhouse(self) -> Client:
         # Short connect timeout: the probes must notice quickly that the front is down (the outage is the test).
@@ -368,6 +399,12 @@ class OffsetProbe:
 
 def read_topic(settings: Settings, name: str, timeout: float = 120.0) -> list[bytes]:
     """Every record value in topic ``name`` from the beginning up to the current high watermarks."""
+    return [value for _, _, value in read_records(settings, name, timeout)]
+
+
+def read_records(settings: Settings, name: str, timeout: float = 120.0) -> list[tuple[int, bytes | None, bytes]]:
+    """Every record of topic ``name`` up to the current high watermarks as ``(partition, key, value)``: what a
+    bench needs to send the same records again, to the same partitions."""
     consumer = Consumer(
         confluent_config(
             settings,
@@ -385,14 +422,14 @@ def read_topic(settings: Settings, name: str, timeout: float = 120.0) -> list[by
         ends = {p: consumer.get_watermark_offsets(TopicPartition(name, p), timeout=10)[1] for p in partitions}
         consumer.assign([TopicPartition(name, p, 0) for p in partitions])
         remaining = {p for p, end in ends.items() if end > 0}
-        values: list[bytes] = []
+        values: list[tuple[int, bytes | None, bytes]] = []
         deadline = time.monotonic() + timeout
         while remaining and time.monotonic() < deadline:
             for message in consumer.consume(num_messages=1000, timeout=1.0):
                 if message.error():
                     continue
                 if message.offset() < ends[message.partition()] and message.value() is not None:
-                    values.append(message.value())
+                    values.append((message.partition(), message.key(), message.value()))
                 if message.offset() + 1 >= ends[message.partition()]:
                     remaining.discard(message.partition())
         if remaining:

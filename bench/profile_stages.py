@@ -38,16 +38,17 @@ STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
 #: ``(kind, path fragments)``: checked from the innermost frame outwards; the first match names the kind.
 KINDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("NER (spaCy, thinc)", ("/spacy/", "/thinc/", "/blis/", "/srsly/")),
-    ("regex recognisers", ("/regex/", "/re/", "sre_", "/phonenumbers/")),
+    ("regex recognisers", ("/regex/", "/re/", "/sre_", "/phonenumbers/")),
     ("Presidio glue", ("/presidio_analyzer/", "/presidio_anonymizer/")),
     ("Great Expectations + pandas", ("/great_expectations/", "/pandas/", "/numpy/")),
-    ("JSON + models", ("/json/", "/orjson/", "/pydantic/", "/pydantic_core/", "schemas/events.py")),
+    ("JSON + models", ("/json/", "/orjson/", "/pydantic/", "/pydantic_core/", "/schemas/events.py")),
     ("ClickHouse client", ("/clickhouse_connect/",)),
     ("Kafka client", ("/aiokafka/", "/kafka/", "/confluent_kafka/")),
     ("faust + mode runtime", ("/faust/", "/mode/", "/venusian/")),
-    ("asyncio + aiohttp", ("/asyncio/", "/aiohttp/", "/yarl/", "/multidict/", "selectors.py")),
-    ("multiprocessing (pool IPC)", ("/multiprocessing/", "/concurrent/futures/", "pickle")),
-    ("cxpulse code", ("streams/", "sinks/", "expectations/", "schemas/", "cxpulse/")),
+    ("event loop + aiohttp", ("/asyncio/", "/aiohttp/", "/yarl/", "/multidict/", "/selectors.py")),
+    ("multiprocessing (pool IPC)", ("/multiprocessing/", "/concurrent/futures/", "/pickle.py", "/copyreg.py")),
+    ("HTTP client (urllib3)", ("/urllib3/", "/http/client.py", "/socket.py", "/ssl.py")),
+    ("cxpulse code", ("/streams/", "/sinks/", "/expectations/", "/schemas/", "/cxpulse/")),
 )
 _UNATTRIBUTED = "other (no stage frame)"
 _OTHER_KIND = "other"
@@ -78,8 +79,10 @@ class Profile:
 
 
 def _file_of(frame: str) -> str:
+    """The frame's file with a leading ``/``: py-spy shortens paths to the import root (``spacy/language.py``)."""
     match = _FRAME.match(frame.strip())
-    return match.group("file") if match else frame
+    file = match.group("file") if match else frame
+    return file if file.startswith("/") else f"/{file}"
 
 
 def classify(frames: Sequence[str]) -> tuple[str, str]:
