@@ -80,6 +80,12 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
     return run_worker(settings, migrate=not args.no_migrate, demo=args.demo)
 
 
+def _ingest(args: argparse.Namespace, settings: Settings) -> int:
+    from cxpulse.ingest import run_ingest
+
+    return run_ingest(settings)
+
+
 def _simulate(args: argparse.Namespace, settings: Settings) -> int:
     from cxpulse import simulate
 
@@ -178,6 +184,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     worker.set_defaults(func=_worker)
 
+    ingest = sub.add_parser(
+        "ingest",
+        help="serve the Twilio webhook endpoints on their own (no faust): verify, produce to the raw topic, "
+        "answer after Kafka acknowledged; several may share the port",
+    )
+    ingest.set_defaults(func=_ingest)
+
     simulate = sub.add_parser("simulate", help="post signed, simulated Twilio webhooks to the ingest endpoint")
     from cxpulse import simulate as simulate_module
 
@@ -203,7 +216,7 @@ def _parser() -> argparse.ArgumentParser:
     kafka.add_argument("action", choices=["setup", "rotate-password"])
     kafka.add_argument(
         "--role",
-        choices=["admin", "worker", "reader"],
+        choices=["admin", "worker", "reader", "ingest"],
         default="worker",
         help="rotate-password: whose local-stack password (default: worker)",
     )

@@ -1,8 +1,10 @@
 """``cxpulse demo``: the whole path on this machine in one command, and everything it started stopped on Ctrl-C.
 
-Order: stack (Kafka + ClickHouse) → migrations → worker (ingest, redaction, sink) → dashboard → simulator.
-A local Twilio auth token is generated when none is configured, and handed to the worker and the
-simulator, so the simulator's signed webhooks pass the same signature check real Twilio traffic does.
+Order: stack (Kafka + ClickHouse) → topics, migrations → ``cxpulse ingest`` + worker (redaction, stages, sink;
+``[worker] ingest = false``) → dashboard → simulator. The process layout of a deployment: ingest answers Twilio
+within a second of its start and whatever the worker is doing. A local Twilio auth token is generated when none is
+configured, and handed to ingest and the simulator, so the simulator's signed webhooks pass the same signature
+check real Twilio traffic does.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from pydantic import SecretStr
 from cxpulse.required_secrets import with_local_secrets
 from cxpulse.secret_env import ProcessKind
 from cxpulse.settings import Settings
-from cxpulse.stack.process import ManagedProcess, StackError, wait_until
+from cxpulse.stack.process import ManagedProcess, StackError, port_open, wait_until
 from cxpulse.urls import mask_url
 
 __all__ = ["dashboard_command", "run_demo"]
@@ -99,9 +101,16 @@ def run_demo(settings: Settings, *, rate: float, duration: float | None, seed: i
     ingest_url = f"http://{settings.ingest.host}:{settings.ingest.port}"
     dashboard_url = f"http://{settings.dashboard.host}:{settings.dashboard.port}"
     settings = with_local_secrets(settings, env)  # the salts: random, kept in the stack's state dir
-    worker = _child("worker", [sys.executable, "-m", "cxpulse", "worker", "--no-migrate"], settings, env, "worker")
+    ingest = _child("ingest", [sys.executable, "-m", "cxpulse", "ingest"], settings, env, "ingest")
+    worker = _child(
+        "worker",
+        [sys.executable, "-m", "cxpulse", "worker", "--no-migrate"],
+        settings,
+        {**env, "CXPULSE_WORKER__INGEST": "false"},  # ingest runs on its own: the worker serves only its health
+        "worker",
+    )
     dashboard = _child("dashboard", dashboard_command(settings), settings, env, "dashboard")
-    children = [worker, dashboard]
+    children = [worker, ingest, dashboard]
     interrupted = False
 
     def _stop(*_: object) -> None:
@@ -110,7 +119,12 @@ def run_demo(settings: Settings, *, rate: float, duration: float | None, seed: i
     previous = signal.signal(signal.SIGTERM, _stop)
     try:
         worker.start()
+        ingest.start()
         if not wait_until(lambda: _http_ok(f"{ingest_url}/twilio/health"), settings.stack.start_timeout_s):
+            raise StackError(f"ingest did not come up; log tail:\n{ingest.log_tail()}")
+        # the worker's web server answers (503 until it holds partitions) once faust runs: posts wait in Kafka meanwhile
+        worker_host, worker_port = settings.worker.health_host, settings.worker.health_port
+        if not wait_until(lambda: port_open(worker_host, worker_port), settings.stack.start_timeout_s):
             raise StackError(f"the worker did not come up; log tail:\n{worker.log_tail()}")
         dashboard.start()
         if not wait_until(lambda: _http_ok(f"{dashboard_url}/_stcore/health"), settings.stack.start_timeout_s):
@@ -119,6 +133,7 @@ def run_demo(settings: Settings, *, rate: float, duration: float | None, seed: i
             "\ncxpulse demo is running\n"
             f"  dashboard   {dashboard_url}\n"
             f"  ingest      {ingest_url}/twilio/conversations  (signed against {settings.public_url})\n"
+            f"  worker      http://{worker_host}:{worker_port}/health/processing\n"
             f"  kafka       {mask_url(settings.kafka.bootstrap_servers)}\n"
             f"  clickhouse  {mask_url(settings.clickhouse.url)}  (database {settings.clickhouse.database})\n"
             f"  logs        {settings.state_path('logs')}\n"
@@ -134,7 +149,7 @@ def run_demo(settings: Settings, *, rate: float, duration: float | None, seed: i
                 progress=True,
             )
         )
-        print(f"simulation finished: {report}")
+        print(f"simulation finished: {report.accepted} of {report.sent} posts accepted")
         if duration is not None:
             print("Simulation done; the dashboard stays up until Ctrl-C.")
             while True:

@@ -4,10 +4,12 @@ Each process kind has its own principal (docs/security.md "Kafka"), and the brok
 its kind needs (:mod:`streams.acls`):
 
 - ``admin`` creates topics and ACLs (``cxpulse stack``, :func:`streams.topics.ensure_topics`); a super user.
-- ``worker`` is the faust worker, which also serves the ingest endpoint and hosts the ClickHouse sink: the one
-  principal that may read the raw topic and the redaction DLQ and write ``cx.events.redacted``. ``cxpulse dlq
-  replay`` writes ``cx.events.redacted`` too, so it runs as the worker.
+- ``worker`` is the faust worker (with the ingest endpoint while ``[worker] ingest`` is on) and hosts the ClickHouse
+  sink: the one principal that may read the raw topic and the redaction DLQ and write ``cx.events.redacted``.
+  ``cxpulse dlq replay`` writes ``cx.events.redacted`` too, so it runs as the worker.
 - ``reader`` reads redacted ``cx.*`` topics only (dashboards, analysts' tools).
+- ``ingest`` is ``cxpulse ingest``, the standalone HTTP edge: it writes the raw topic and can do nothing else (not
+  even read what it wrote), so a compromised edge process cannot read raw text or skip redaction.
 
 A deployment gives each process its own ``[kafka] username`` / ``password``; that identity is then used for every
 role the process plays, and the broker decides what it may do. With ``security_protocol = "auto"`` the local
@@ -43,7 +45,7 @@ __all__ = [
     "principal",
 ]
 
-Role = Literal["admin", "worker", "reader"]
+Role = Literal["admin", "worker", "reader", "ingest"]
 ROLES: tuple[Role, ...] = get_args(Role)
 #: The mechanism the local stack's broker offers (the strongest Kafka has for SCRAM).
 LOCAL_MECHANISM = "SCRAM-SHA-512"
@@ -68,7 +70,12 @@ class KafkaIdentity:
 def principal(settings: Settings, role: Role) -> str:
     """The principal name (without ``User:``) the ACL set grants to processes of ``role``."""
     kafka = settings.kafka
-    return {"admin": kafka.admin_principal, "worker": kafka.worker_principal, "reader": kafka.reader_principal}[role]
+    return {
+        "admin": kafka.admin_principal,
+        "worker": kafka.worker_principal,
+        "reader": kafka.reader_principal,
+        "ingest": kafka.ingest_principal,
+    }[role]
 
 
 def local_password(settings: Settings, role: Role) -> str:

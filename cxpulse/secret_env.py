@@ -14,15 +14,17 @@ from typing import Literal
 
 __all__ = ["ProcessKind", "child_environment", "is_withheld"]
 
-ProcessKind = Literal["service", "worker", "dashboard"]
+ProcessKind = Literal["service", "worker", "ingest", "dashboard"]
 
-#: Twilio auth token(s) and anything else under ``CXPULSE_TWILIO_``: only the worker (ingest) verifies signatures.
+#: Twilio auth token(s) and anything else under ``CXPULSE_TWILIO_``: only ingest (``cxpulse ingest``, or the worker
+#: serving ingest) verifies signatures.
 _TWILIO_PREFIX = "CXPULSE_TWILIO_"
 #: The pseudonym and QA salts: only the worker redacts and samples.
 _WORKER_SECRETS = frozenset({"CXPULSE_REDACTION__PSEUDONYM_SALT", "CXPULSE_QA__RANDOM_SALT"})
 #: The dashboard's own login secrets (password, OIDC client secret): only the dashboard checks logins.
 _DASHBOARD_PREFIX = "CXPULSE_DASHBOARD__"
-#: A Kafka identity handed to a process (``cxpulse/kafka_auth.py``): the worker's; the dashboard reads ClickHouse only.
+#: A Kafka identity handed to a process (``cxpulse/kafka_auth.py``): the worker's or ingest's; the dashboard reads
+#: ClickHouse only.
 _KAFKA_IDENTITY = frozenset({"CXPULSE_KAFKA__USERNAME", "CXPULSE_KAFKA__PASSWORD"})
 
 
@@ -32,6 +34,8 @@ def is_withheld(name: str, kind: ProcessKind) -> bool:
     dashboard_only = name.startswith(_DASHBOARD_PREFIX)
     if kind == "worker":
         return dashboard_only
+    if kind == "ingest":  # verifies signatures and produces raw events: it never redacts, samples or logs anyone in
+        return dashboard_only or name in _WORKER_SECRETS
     if kind == "dashboard":
         return worker_only
     return worker_only or dashboard_only  # a stack service (broker, ClickHouse front) needs neither

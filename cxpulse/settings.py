@@ -97,7 +97,7 @@ class KafkaSettings(_Section):
     metadata_retry_backoff_s: float = Field(default=0.5, gt=0)
     #: Static group membership (KIP-345): a worker restarted with the same instance id takes its partitions back
     #: at once instead of waiting ``session_timeout_s`` for its dead predecessor to expire. The id must be unique
-    #: per running worker and stable across its restarts; empty = ``<app_id>-<host>-<ingest port>``. A worker
+    #: per running worker and stable across its restarts; empty = ``<app_id>-<host>-<web port>``. A worker
     #: stopped for good keeps its partitions until the session timeout (static members do not leave the group).
     static_membership: bool = True
     group_instance_id: str = ""
@@ -116,6 +116,8 @@ class KafkaSettings(_Section):
     admin_principal: str = "admin"
     worker_principal: str = "worker"
     reader_principal: str = "reader"
+    #: ``cxpulse ingest``: may write the raw topic and nothing else (docs/security.md "Kafka").
+    ingest_principal: str = "ingest"
 
 
 class ClickHouseSettings(_Section):
@@ -169,10 +171,25 @@ class SinkSettings(_Section):
 
 
 class IngestSettings(_Section):
-    """The HTTP edge Twilio posts to (served by the worker's web server)."""
+    """The HTTP edge Twilio posts to: ``cxpulse ingest`` processes, or the worker's web server while
+    ``[worker] ingest`` is on."""
 
     host: str = "127.0.0.1"
     port: int = 6066
+    #: Several ``cxpulse ingest`` processes listen on this one port (SO_REUSEPORT: Linux spreads the connections
+    #: over them), so adding one needs no load balancer change. Off: one process per port.
+    reuse_port: bool = True
+    #: ``cxpulse ingest``'s producer waits this long for more records to send in one request: concurrent posts
+    #: share a round trip to the broker, and each post's 200 waits at most this much longer.
+    linger_ms: float = Field(default=5.0, ge=0)
+    #: Upper bound of one produce request's batch per partition (librdkafka ``batch.size``).
+    batch_max_bytes: int = Field(default=1_000_000, ge=1024)
+    #: A record the broker has not acknowledged after this long is given up by the producer (``message.timeout.ms``);
+    #: the post was answered 503 long before (``kafka_ack_timeout_s``) and Twilio retried it.
+    delivery_timeout_s: float = Field(default=30.0, gt=0)
+    #: On SIGTERM ``cxpulse ingest`` stops accepting, lets requests in flight finish and flushes the producer, each
+    #: for at most this long.
+    shutdown_timeout_s: float = Field(default=10.0, gt=0)
     #: Twilio sends bodies of a few KiB; anything much larger is not a Twilio webhook.
     max_body_bytes: int = Field(default=256 * 1024, ge=1024)
     #: How many recent event ids (natural keys, CloudEvent ids) each ingest process remembers.
@@ -460,7 +477,7 @@ class WorkerSettings(_Section):
     app_id: str = "cxpulse"
     log_level: str = "info"
     #: Faust table/state directory; relative paths live under the stack state dir. Each worker keeps its
-    #: tables in a sub-directory named after its app id and ingest port (:meth:`Settings.worker_data_path`).
+    #: tables in a sub-directory named after its app id and web port (:meth:`Settings.worker_data_path`).
     data_dir: str = "worker"
     #: Where faust keeps table state between changelog writes. ``rocksdb://`` (rocksdict) persists it on disk,
     #: so a restarted worker reads only the changelog written since its last commit; ``memory://`` replays
@@ -474,6 +491,13 @@ class WorkerSettings(_Section):
     #: (an agent already stopped) hung SIGTERM forever. After this many seconds the wait gives up: what was
     #: acknowledged is committed, the rest is processed again by the next owner (every stage is idempotent).
     stop_wait_s: float = Field(default=15.0, gt=0)
+    #: Serve the ingest endpoints in the worker (one process does everything: the default, and what a single small
+    #: host needs). Off when ``cxpulse ingest`` processes take Twilio's posts: they start in about a second and
+    #: keep answering while workers restart or rebalance; the worker then serves only ``/health/processing``, on
+    #: ``health_host``:``health_port``.
+    ingest: bool = True
+    health_host: str = "127.0.0.1"
+    health_port: int = 6067
 
 
 #: Dashboard roles; the pages each one opens are ``PAGES_BY_ROLE`` in ``dashboards/roles.py``.
@@ -933,13 +957,18 @@ class Settings(BaseSettings):
         """This worker's static group member id (``[kafka] group_instance_id``), None without static membership."""
         if not self.kafka.static_membership:
             return None
-        return self.kafka.group_instance_id or f"{self.worker.app_id}-{socket.gethostname()}-{self.ingest.port}"
+        return self.kafka.group_instance_id or f"{self.worker.app_id}-{socket.gethostname()}-{self.worker_port()}"
+
+    def worker_port(self) -> int:
+        """The port this worker's web server listens on: the ingest port while it serves ingest, else its health
+        port. Unique per host and stable across restarts, so it also names the worker (member id, table state)."""
+        return self.ingest.port if self.worker.ingest else self.worker.health_port
 
     def worker_data_path(self) -> Path:
         """This worker's faust data directory (its tables' local state): one per app id (a new app id is a new
-        consumer group with new changelogs, whose state must not be mixed with the old one's) and ingest port
-        (unique per host, stable across the worker's restarts)."""
-        return self.state_path(self.worker.data_dir, f"{self.worker.app_id}-{self.ingest.port}")
+        consumer group with new changelogs, whose state must not be mixed with the old one's) and web port
+        (:meth:`worker_port`: unique per host, stable across the worker's restarts)."""
+        return self.state_path(self.worker.data_dir, f"{self.worker.app_id}-{self.worker_port()}")
 
     def state_path(self, *parts: str) -> Path:
         """A path under the local stack's state directory."""

@@ -33,7 +33,7 @@ def run_worker(settings: Settings, *, migrate: bool = True, demo: bool = False) 
     from streams.app import create_app
     from streams.topics import ensure_topics
 
-    if settings.twilio_auth_token is None:
+    if settings.worker.ingest and settings.twilio_auth_token is None:
         raise ValueError("CXPULSE_TWILIO_AUTH_TOKEN is not set: the ingest endpoint cannot verify signatures")
     from streams.quality import prebuild_validator
 

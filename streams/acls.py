@@ -7,6 +7,9 @@ access model (docs/security.md "Kafka"):
   create/read/write faust's own topics (``<app_id>-…`` changelogs, the assignor topic), its consumer group
   ``<app_id>`` and throwaway groups ``<app_id>.…`` (``cxpulse dlq replay`` runs as the worker);
 - reader: read every topic except the restricted ones (raw text), groups ``<app_id>.…``; writes nothing;
+- ingest (``cxpulse ingest``): write the raw topic, nothing else: it cannot read raw text back, write any ``cx.*``
+  topic or join a group. Its idempotent producer needs no more (Kafka ≥ 3.0 allows ``InitProducerId`` to a principal
+  with WRITE on any topic, KIP-679);
 - admin: a super user on the broker (``super.users``), so it needs no ACL.
 
 Only the worker can read the raw topic or the redaction DLQ, and only the worker can write ``cx.events.redacted``:
@@ -62,6 +65,7 @@ def acl_set(settings: Settings) -> list[Grant]:
     """Every ACL this deployment needs, sorted (admin needs none: it is a super user)."""
     worker = f"User:{principal(settings, 'worker')}"
     reader = f"User:{principal(settings, 'reader')}"
+    ingest = f"User:{principal(settings, 'ingest')}"
     app_id = settings.worker.app_id
     topics = sorted(topic_configs(settings))
     restricted = restricted_topics(settings)
@@ -73,6 +77,7 @@ def acl_set(settings: Settings) -> list[Grant]:
         Grant(reader, "GROUP", app_id + _TOOL_GROUP_SEPARATOR, True, "READ"),
     ]
     grants += [Grant(reader, "TOPIC", t, False, "READ") for t in topics if t not in restricted]
+    grants.append(Grant(ingest, "TOPIC", settings.topic(names.RAW), False, "WRITE"))
     return sorted(grants)
 
 

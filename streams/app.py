@@ -1,6 +1,8 @@
-"""The Faust application: one worker process hosts ingest, redaction and the ClickHouse sink.
+"""The Faust application: one worker process hosts redaction, the stages and the ClickHouse sink, and ingest too
+while ``[worker] ingest`` is on (else ``cxpulse ingest`` processes take the posts and the worker's web server,
+on ``[worker] health_port``, answers only ``/health/processing``).
 
-Scale out by running more ``cxpulse worker`` processes (each with its own ingest port): Kafka partitions,
+Scale out by running more ``cxpulse worker`` processes (each with its own web port): Kafka partitions,
 keyed by ConversationSid, spread conversations over them.
 """
 
@@ -24,7 +26,8 @@ __all__ = ["create_app"]
 
 
 def create_app(settings: Settings) -> faust.App:
-    """Build the worker app from settings: topics, the ingest views and every stage's agents."""
+    """Build the worker app from settings: topics, the ingest views (with ``[worker] ingest``), the processing
+    health check and every stage's agents."""
     faust_guards.install(settings.worker.stop_wait_s, settings.kafka.metadata_retry_backoff_s)
     app = faust.App(
         settings.worker.app_id,
@@ -44,9 +47,9 @@ def create_app(settings: Settings) -> faust.App:
         consumer_group_instance_id=settings.group_instance_id(),
         broker_commit_interval=settings.kafka.commit_interval_s,
         web_enabled=True,
-        web_bind=settings.ingest.host,
-        web_host=settings.ingest.host,
-        web_port=settings.ingest.port,
+        web_bind=settings.ingest.host if settings.worker.ingest else settings.worker.health_host,
+        web_host=settings.ingest.host if settings.worker.ingest else settings.worker.health_host,
+        web_port=settings.worker_port(),
         **ingest.BUILTIN_WEB_VIEWS_OFF,  # the ingest port is public: no /table, /router, statistics or graph
     )
     topics = Topics.declare(app, settings)
@@ -81,13 +84,16 @@ def create_app(settings: Settings) -> faust.App:
             return 0, False
         return assigned, bool(app.in_recovery or app.rebalancing)
 
-    ingest.register_views(
-        app,
-        lambda: ingest.IngestService(settings, produce_raw),
-        ready=raw_topic_ready,
-        processing=processing_state,
-        counters_log_interval_s=settings.ingest.counters_log_interval_s,
-    )
+    if settings.worker.ingest:
+        ingest.register_views(
+            app,
+            lambda: ingest.IngestService(settings, produce_raw),
+            ready=raw_topic_ready,
+            processing=processing_state,
+            counters_log_interval_s=settings.ingest.counters_log_interval_s,
+        )
+    else:
+        ingest.register_processing_health(app, processing_state)
     redact_agent.register(app, settings, topics, prestart=True)  # the model loads while the worker boots
     redact_agent.register_sinks(app, settings, topics)
     quality_agent.register(app, settings, topics)

@@ -1,7 +1,8 @@
 """The HTTP edge Twilio calls: verify, normalise, dedupe, produce to the raw topic, then answer.
 
 ``IngestService`` is plain async Python with the producer injected, so its rules are tested without a
-broker; :func:`register_views` mounts it on the Faust worker's web server:
+broker; :func:`register_views` mounts it on the Faust worker's web server (``[worker] ingest = true``), and
+``cxpulse ingest`` (:mod:`streams.ingest_http`) on a plain aiohttp server, both through :func:`answer_post`:
 
 - ``POST /twilio/conversations``: Conversations webhooks (form-encoded, ``X-Twilio-Signature`` over the full
   public URL and the sorted form).
@@ -49,8 +50,14 @@ __all__ = [
     "BUILTIN_WEB_VIEWS_OFF",
     "CONVERSATIONS_PATH",
     "EVENTS_PATH",
+    "HEALTH_PATH",
+    "TOO_LARGE",
     "IngestResponse",
     "IngestService",
+    "answer_post",
+    "processing_status",
+    "read_capped",
+    "register_processing_health",
     "register_views",
 ]
 
@@ -58,6 +65,7 @@ log = logging.getLogger(__name__)
 
 CONVERSATIONS_PATH = "/twilio/conversations"
 EVENTS_PATH = "/twilio/events"
+HEALTH_PATH = "/twilio/health"
 SIGNATURE_HEADER = "X-Twilio-Signature"
 _FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 _ACCOUNT_SID_FIELD = "AccountSid"
@@ -288,8 +296,57 @@ class IngestService:
         return IngestResponse(200, {"accepted": len(events), "rejected": rejected})
 
 
+#: Bodies are read in chunks of this size, so an oversized one is refused before it is held whole in memory.
+_READ_CHUNK_BYTES = 64 * 1024
+
+TOO_LARGE = IngestResponse(413, {"error": "too_large", "message": "request body over the configured limit"})
+
+
+async def read_capped(service: IngestService, request: Any) -> bytes | None:
+    """The body of an aiohttp request, or None when it is over ``ingest.max_body_bytes`` (announced or read)."""
+    if service.too_large(request.content_length):
+        return None
+    limit = service.max_body_bytes
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.content.iter_chunked(_READ_CHUNK_BYTES):
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def answer_post(service: IngestService, path: str, request: Any) -> IngestResponse:
+    """One POST to :data:`CONVERSATIONS_PATH` or :data:`EVENTS_PATH`, as an aiohttp request: the one request path
+    of both servers that mount ingest (the faust worker's web views and ``cxpulse ingest``), so they cannot drift."""
+    body = await read_capped(service, request)
+    if body is None:
+        service.counters["too_large"] += 1
+        return TOO_LARGE
+    handle = service.conversations_webhook if path == CONVERSATIONS_PATH else service.event_streams
+    return await handle(request.headers, request.path_qs, body)
+
+
+def processing_status(assigned: int, recovering: bool) -> str:
+    """The word ``/health/processing`` answers: ``starting`` with nothing assigned, ``recovering`` while tables are
+    rebuilt, ``ok`` once records flow."""
+    return "starting" if not assigned else "recovering" if recovering else "ok"
+
+
 async def _always_ready() -> bool:
     return True
+
+
+def register_processing_health(app: Any, processing: Callable[[], tuple[int, bool]]) -> None:
+    """Mount ``/health/processing`` on a Faust app's web server (every worker serves it, with or without ingest)."""
+    from faust.web import View
+
+    @app.page("/health/processing")
+    class ProcessingHealth(View):
+        async def get(self, request: Any) -> Any:
+            status = processing_status(*processing())
+            return self.json({"status": status}, status=200 if status == "ok" else 503)
 
 
 def register_views(
@@ -299,7 +356,7 @@ def register_views(
     processing: Callable[[], tuple[int, bool]] = lambda: (0, False),
     counters_log_interval_s: float = 0.0,
 ) -> None:
-    """Mount the two endpoints and the health check on a Faust app's web server (aiohttp driver).
+    """Mount the two endpoints and the health checks on a Faust app's web server (aiohttp driver).
 
     Build the app with :data:`BUILTIN_WEB_VIEWS_OFF`: this server is the public port Twilio posts to.
 
@@ -324,51 +381,22 @@ def register_views(
             holder["service"] = service_factory()
         return holder["service"]
 
-    async def _read_capped(request: Any) -> bytes | None:
-        svc = service()
-        if svc.too_large(request.content_length):
-            return None
-        limit = svc.max_body_bytes
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in request.content.iter_chunked(64 * 1024):
-            size += len(chunk)
-            if size > limit:
-                return None
-            chunks.append(chunk)
-        return b"".join(chunks)
-
     def _answer(view: View, response: IngestResponse) -> Any:
         return view.json(response.payload, status=response.status)
-
-    too_large = IngestResponse(413, {"error": "too_large", "message": "request body over the configured limit"})
 
     @app.page(CONVERSATIONS_PATH)
     class ConversationsWebhook(View):
         async def post(self, request: Any) -> Any:
-            body = await _read_capped(request)
-            if body is None:
-                service().counters["too_large"] += 1
-                return _answer(self, too_large)
-            return _answer(self, await service().conversations_webhook(request.headers, request.path_qs, body))
+            return _answer(self, await answer_post(service(), CONVERSATIONS_PATH, request))
 
     @app.page(EVENTS_PATH)
     class EventStreamsSink(View):
         async def post(self, request: Any) -> Any:
-            body = await _read_capped(request)
-            if body is None:
-                service().counters["too_large"] += 1
-                return _answer(self, too_large)
-            return _answer(self, await service().event_streams(request.headers, request.path_qs, body))
+            return _answer(self, await answer_post(service(), EVENTS_PATH, request))
 
-    @app.page("/health/processing")
-    class ProcessingHealth(View):
-        async def get(self, request: Any) -> Any:
-            assigned, recovering = processing()
-            status = "starting" if not assigned else "recovering" if recovering else "ok"
-            return self.json({"status": status}, status=200 if status == "ok" else 503)
+    register_processing_health(app, processing)
 
-    @app.page("/twilio/health")
+    @app.page(HEALTH_PATH)
     class IngestHealth(View):
         async def get(self, request: Any) -> Any:
             if not await ready():

@@ -258,6 +258,7 @@ class KafkaService:
                     f"the settings say {wanted!r}: run `cxpulse stack down`, then `up` again (data is kept)"
                 )
             if wait_until(self.is_healthy, self._settings.stack.start_timeout_s, poll=0.5):
+                self._add_missing_credentials()
                 return "running"
             raise StackError(
                 f"the running Kafka (pid {self.process.pid()}) does not answer on {self.host}:{self.port} with "
@@ -275,7 +276,19 @@ class KafkaService:
             tail = self.process.log_tail()
             self.process.stop()
             raise StackError(f"Kafka did not become healthy on {self.host}:{self.port}; log tail:\n{tail}")
+        self._add_missing_credentials()
         return "started"
+
+    def _add_missing_credentials(self) -> None:
+        """Give every role a credential on this broker: storage formatted by an older cxpulse lacks the roles added
+        since (``ingest``), and ``up`` is what operators and CI already run."""
+        if self._settings.stack.kafka_security != "scram":
+            return
+        added = security.add_missing_credentials(
+            confluent_config(self._settings, "admin"), security.all_credentials(self._settings)
+        )
+        if added:
+            log.info("added SCRAM credentials to the running broker for %s", ", ".join(added))
 
     def rotate_password(self, role: Role) -> str:
         """Give ``role``'s principal a new password: set it on the broker (as admin), then in the state dir.

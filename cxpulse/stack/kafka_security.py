@@ -179,6 +179,32 @@ def upsert_credentials(client_config: dict[str, Any], users: dict[str, str]) -> 
             raise StackError(f"could not set the SCRAM credential of {name}: {exc}") from exc
 
 
+def missing_credentials(client_config: dict[str, Any], users: dict[str, str]) -> dict[str, str]:
+    """The ``{principal: password}`` of ``users`` that have no SCRAM credential on the broker yet."""
+    from confluent_kafka import KafkaError, KafkaException
+    from confluent_kafka.admin import AdminClient
+
+    admin = AdminClient(client_config)
+    missing: dict[str, str] = {}
+    for name, future in admin.describe_user_scram_credentials(list(users), request_timeout=_ADMIN_TIMEOUT_S).items():
+        try:
+            future.result()
+        except KafkaException as exc:
+            if exc.args[0].code() != KafkaError.RESOURCE_NOT_FOUND:
+                raise StackError(f"could not describe the SCRAM credential of {name}: {exc}") from exc
+            missing[name] = users[name]
+    return missing
+
+
+def add_missing_credentials(client_config: dict[str, Any], users: dict[str, str]) -> list[str]:
+    """Create the credentials of ``users`` the broker does not know (a role added by a newer cxpulse, such as
+    ``ingest``, on storage formatted before it); existing ones are left alone. Returns the principals added."""
+    missing = missing_credentials(client_config, users)
+    if missing:
+        upsert_credentials(client_config, missing)
+    return sorted(missing)
+
+
 def all_credentials(settings: Settings) -> dict[str, str]:
     """``{principal: password}`` of every role, from the state dir."""
     return {principal(settings, role): local_password(settings, role) for role in ROLES}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import stat
 import sys
 from pathlib import Path
@@ -14,12 +13,7 @@ from cxpulse.settings import Settings
 from cxpulse.stack import kafka_security
 from cxpulse.stack.kafka import KafkaService
 
-
-@pytest.fixture(autouse=True)
-def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.chdir(tmp_path)
-    for var in [v for v in os.environ if v.startswith(("CXPULSE_", "KAFKA_"))]:
-        monkeypatch.delenv(var)
+pytestmark = pytest.mark.usefixtures("defaults_only_settings")
 
 
 def _settings(tmp_path: Path, security: str) -> Settings:
@@ -58,8 +52,8 @@ def test_storage_is_formatted_with_every_principal_credential(tmp_path: Path) ->
     settings = _settings(tmp_path, "scram")
     arguments = kafka_security.format_arguments(settings)
     credentials = arguments[1::2]
-    assert arguments[0::2] == ["--add-scram"] * 3
-    for role in ("admin", "worker", "reader"):
+    assert arguments[0::2] == ["--add-scram"] * 4
+    for role in ("admin", "worker", "reader", "ingest"):
         assert (
             f"SCRAM-SHA-512=[name={role},iterations={kafka_security.SCRAM_ITERATIONS},"
             f"password={local_password(settings, role)}]" in credentials

@@ -1,8 +1,8 @@
-"""The Kafka ACL set: only the worker touches raw text or writes the redacted topic; nothing else is granted."""
+"""The Kafka ACL set: only the worker reads raw text or writes the redacted topic; ingest only writes the raw topic;
+nothing else is granted."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -14,12 +14,7 @@ from streams import acls
 from streams.acls import Grant, acl_set, restricted_topics, should_apply_acls
 from streams.topics import topic_configs
 
-
-@pytest.fixture(autouse=True)
-def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.chdir(tmp_path)
-    for var in [v for v in os.environ if v.startswith(("CXPULSE_", "KAFKA_"))]:
-        monkeypatch.delenv(var)
+pytestmark = pytest.mark.usefixtures("defaults_only_settings")
 
 
 def _settings(tmp_path: Path, prefix: str = "", app_id: str = "cxpulse", **kafka: Any) -> Settings:
@@ -46,7 +41,7 @@ def test_only_the_worker_reads_raw_text_and_writes_redacted_events(tmp_path: Pat
     settings = _settings(tmp_path, prefix, app_id)
     grants = acl_set(settings)
     principals = {g.principal for g in grants}
-    assert principals == {"User:worker", "User:reader"}, "admin is a super user; nobody else gets anything"
+    assert principals == {"User:worker", "User:reader", "User:ingest"}, "admin is a super user; nobody else gets any"
     raw, dlq, redacted = (settings.topic(n) for n in (names.RAW, names.REDACTION_DLQ, names.REDACTED))
     assert restricted_topics(settings) == {raw, dlq}
     for principal in principals - {"User:worker"}:
@@ -54,6 +49,8 @@ def test_only_the_worker_reads_raw_text_and_writes_redacted_events(tmp_path: Pat
             assert not _allows(grants, principal, topic, "READ"), (principal, topic)
         for topic in topic_configs(settings):
             for operation in ("WRITE", "CREATE"):
+                if (principal, topic, operation) == ("User:ingest", raw, "WRITE"):
+                    continue  # the one right of the edge
                 assert not _allows(grants, principal, topic, operation), (principal, topic, operation)
     for topic in (raw, dlq, redacted):
         assert _allows(grants, "User:worker", topic, "READ") and _allows(grants, "User:worker", topic, "WRITE")
@@ -82,8 +79,17 @@ def test_prefixed_grants_cover_only_faust_topics_and_tool_groups(tmp_path: Path)
 
 
 def test_principal_names_follow_settings(tmp_path: Path) -> None:
-    settings = _settings(tmp_path, worker_principal="w-eu", reader_principal="bi")
-    assert {g.principal for g in acl_set(settings)} == {"User:w-eu", "User:bi"}
+    settings = _settings(tmp_path, worker_principal="w-eu", reader_principal="bi", ingest_principal="edge")
+    assert {g.principal for g in acl_set(settings)} == {"User:w-eu", "User:bi", "User:edge"}
+
+
+@pytest.mark.parametrize("prefix", ["", "t1a2b."])
+def test_ingest_may_write_the_raw_topic_and_nothing_else(tmp_path: Path, prefix: str) -> None:
+    """``cxpulse ingest`` faces the internet: compromised, it must not read raw text back, write past redaction
+    or join a consumer group."""
+    settings = _settings(tmp_path, prefix)
+    mine = [g for g in acl_set(settings) if g.principal == "User:ingest"]
+    assert mine == [Grant("User:ingest", "TOPIC", settings.topic(names.RAW), False, "WRITE")]
 
 
 def test_acls_are_applied_only_by_the_admin_over_sasl(tmp_path: Path) -> None:
