@@ -63,6 +63,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import httpx  # noqa: E402
 
+from bench.run_report import run_and_report  # noqa: E402
 from cxpulse.simulate import WebhookPost, generate_posts, sign, webhook_url  # noqa: E402
 from cxpulse.urls import mask_url  # noqa: E402
 from schemas import topics as names  # noqa: E402
@@ -1075,29 +1076,16 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return args
 
 
+def _print_log_samples(report: ChaosReport) -> None:
+    if report.log_samples:
+        print("\nworker log errors, each kind once (count x first occurrence):")
+        print("\n".join(f"  {line}" for line in report.log_samples))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     run = ChaosRun(args)
-    code = 0
-    try:
-        run.run()
-    except KeyboardInterrupt:
-        run.report.errors.append("interrupted")
-        code = 2
-    except Exception as exc:  # noqa: BLE001 - report what was measured, then fail
-        run.report.errors.append(repr(exc))
-        traceback.print_exc()
-        code = 2
-    finally:
-        run.close()
-    print()
-    print(render(run.report))
-    if run.report.log_samples:
-        print("\nworker log errors, each kind once (count x first occurrence):")
-        print("\n".join(f"  {line}" for line in run.report.log_samples))
-    if args.json is not None:
-        args.json.write_text(report_json(run.report))
-        print(f"\nreport written to {args.json}")
+    code = run_and_report(run, render, report_json, args.json, after_render=_print_log_samples)
     if code:
         return code
     return 1 if failures(run.report) else 0

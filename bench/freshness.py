@@ -55,7 +55,6 @@ import sys
 import tempfile
 import threading
 import time
-import traceback
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -66,6 +65,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.chaos import TIMELINE_AGO, timeline_rate  # noqa: E402
 from bench.machine import cores, uptime  # noqa: E402
+from bench.run_report import run_and_report  # noqa: E402
 from bench.webhook_load import LoadResult, achieved_rate, post_paced, sign_all  # noqa: E402
 from cxpulse.simulate import WebhookPost, generate_posts  # noqa: E402
 from cxpulse.urls import mask_url  # noqa: E402
@@ -587,23 +587,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     run = FreshnessRun(args)
-    code = 0
-    try:
-        run.run()
-    except KeyboardInterrupt:
-        run.report.errors.append("interrupted")
-        code = 2
-    except Exception as exc:  # noqa: BLE001 - report what was measured, then fail
-        run.report.errors.append(repr(exc))
-        traceback.print_exc()
-        code = 2
-    finally:
-        run.close()
-    print()
-    print(render(run.report))
-    if args.json is not None:
-        args.json.write_text(report_json(run.report))
-        print(f"\nreport written to {args.json}")
+    code = run_and_report(run, render, report_json, args.json)
     return code
 
 

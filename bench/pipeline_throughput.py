@@ -55,7 +55,6 @@ import sys
 import tempfile
 import threading
 import time
-import traceback
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -67,6 +66,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.chaos import TIMELINE_AGO, timeline_rate  # noqa: E402
 from bench.chaos_harness import SLA_TOPICS  # noqa: E402
 from bench.machine import cores, uptime  # noqa: E402
+from bench.run_report import run_and_report  # noqa: E402
 from bench.webhook_load import LoadResult, SignedRequest, post_burst, sign_all  # noqa: E402
 from cxpulse.settings import Settings  # noqa: E402
 from cxpulse.simulate import generate_posts  # noqa: E402
@@ -782,23 +782,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     run = PipelineRun(args)
-    code = 0
-    try:
-        run.run()
-    except KeyboardInterrupt:
-        run.report.errors.append("interrupted")
-        code = 2
-    except Exception as exc:  # noqa: BLE001 - report what was measured, then fail
-        run.report.errors.append(repr(exc))
-        traceback.print_exc()
-        code = 2
-    finally:
-        run.close()
-    print()
-    print(render(run.report))
-    if args.json is not None:
-        args.json.write_text(report_json(run.report))
-        print(f"\nreport written to {args.json}")
+    code = run_and_report(run, render, report_json, args.json)
     if code:
         return code
     return 1 if run.report.errors else 0
