@@ -9,8 +9,10 @@ SLA model over the stage's source topic) are written again here for the bench's 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -18,7 +20,7 @@ import sys
 import threading
 import time
 import urllib.request
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,6 +46,7 @@ __all__ = [
     "free_ports",
     "read_records",
     "read_topic",
+    "spawn_logged",
 ]
 
 #: The topics whose committed offsets say "the pipeline is moving": redaction, data quality, sink + SLA inputs.
@@ -73,6 +76,20 @@ def free_ports(count: int) -> list[int]:
     finally:
         for sock in sockets:
             sock.close()
+
+
+def spawn_logged(command: Sequence[str], env: Mapping[str, str], cwd: Path, log_path: Path) -> subprocess.Popen[bytes]:
+    """A bench's child process: its own session (a kill reaches its pool too), output appended to ``log_path``."""
+    with open(log_path, "ab") as log:
+        return subprocess.Popen(
+            list(command),
+            env=dict(env),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            cwd=cwd,
+            start_new_session=True,
+        )
 
 
 def _http_ok(url: str) -> bool:
@@ -106,16 +123,9 @@ class WorkerProcess:
 
     def start(self) -> WorkerProcess:
         """Spawn and return at once (the caller times readiness)."""
-        with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "cxpulse", "worker", "--no-migrate"],
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                cwd=self.cwd,
-                start_new_session=True,
-            )
+        self.process = spawn_logged(
+            [sys.executable, "-m", "cxpulse", "worker", "--no-migrate"], self.env, self.cwd, self.log_path
+        )
         self.started_at = time.monotonic()
         return self
 
@@ -295,6 +305,15 @@ class ChaosDeployment:
 
     def down(self) -> dict[str, bool]:
         return self.stack.down()
+
+    def dispose(self, keep: bool) -> None:
+        """End of a bench: kill its workers, stop the stack, and remove the state dir unless it is to be ``keep``t."""
+        for worker in self.workers:
+            worker.kill()
+        with contextlib.suppress(Exception):
+            self.down()
+        if not keep:
+            shutil.rmtree(self.root, ignore_errors=True)
 
     def spawn_worker(self, ingest_port: int | None = None) -> WorkerProcess:
         """A new worker process (index = how many ran before). Without ``ingest_port`` it takes the deployment's

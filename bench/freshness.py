@@ -50,7 +50,6 @@ import json
 import math
 import queue
 import re
-import shutil
 import sys
 import tempfile
 import threading
@@ -532,16 +531,11 @@ class FreshnessRun:
                 self.say(f"{step.label}: answered {self.answered}/{total}; sampled messages not yet visible {pending}")
 
     def close(self) -> None:
-        for worker in self.deployment.workers:
-            worker.kill()
-        with contextlib.suppress(Exception):
-            self.deployment.down()
+        self.deployment.dispose(keep=self.args.keep)
         self.report.uptime_end = uptime()
         self.say(f"uptime at end: {self.report.uptime_end}")
         if self.args.keep:
             self.say(f"state kept in {self.root}")
-        else:
-            shutil.rmtree(self.root, ignore_errors=True)
 
 
 def _rates_arg(text: str) -> list[float]:

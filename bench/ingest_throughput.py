@@ -53,7 +53,7 @@ from pathlib import Path
 
 from confluent_kafka import Consumer, TopicPartition
 
-from bench.chaos_harness import ChaosDeployment, free_ports
+from bench.chaos_harness import ChaosDeployment, free_ports, spawn_logged
 from bench.ingest_load import LoadRun, run_load, wrk_available
 from bench.ingest_requests import signed_message_posts, write_requests
 from bench.machine import cores, uptime
@@ -139,16 +139,7 @@ class Server:
         return self.cwd / f"{self.name}.log"
 
     def spawn(self) -> Server:
-        with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen(
-                self.command,
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                cwd=self.cwd,
-                start_new_session=True,
-            )
+        self.process = spawn_logged(self.command, self.env, self.cwd, self.log_path)
         self.spawned_at = time.monotonic()
         return self
 

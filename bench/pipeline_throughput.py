@@ -50,7 +50,6 @@ import contextlib
 import dataclasses
 import itertools
 import json
-import shutil
 import sys
 import tempfile
 import threading
@@ -741,16 +740,11 @@ class PipelineRun:
         if self.sampler is not None and not self.sampler.stop.is_set():
             with contextlib.suppress(Exception):
                 self.sampler.close()
-        for worker in self.deployment.workers:
-            worker.kill()
-        with contextlib.suppress(Exception):
-            self.deployment.down()
+        self.deployment.dispose(keep=self.args.keep)
         self.report.uptime_end = uptime()
         self.say(f"uptime at end: {self.report.uptime_end}")
         if self.args.keep:
             self.say(f"state kept in {self.root} (worker-N.log, bare.log, state/logs/)")
-        else:
-            shutil.rmtree(self.root, ignore_errors=True)
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
