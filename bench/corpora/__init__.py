@@ -12,7 +12,11 @@ the recognisers, so it measures what they already thought of. These corpora come
   out (figures in ``docs/redaction.md``), then became a DEVELOPMENT set: ``blind1`` (international mix),
   ``blind2`` (English-speaking markets, phone-typed), ``blind3`` (multilingual), ``blind4`` (North American and
   British operations), ``blind5`` (Latin America, Middle East, Africa, Asia), ``blind6`` (formal service
-  worldwide, pasted e-mails), ``blind7`` (gig-economy one-liners). New blind sets are the way to measure again.
+  worldwide, pasted e-mails), ``blind7`` (gig-economy one-liners). New blind sets are the way to measure again;
+- ``handwritten_blind8`` (healthcare, insurance, banking and telecom in the Americas, voice-to-text and
+  code-switching): written the same way, scored once held out, now a DEVELOPMENT set;
+- ``handwritten_blind9`` (travel, hotels, e-commerce and utilities from the UK to the Gulf, India and South-East
+  Asia, pasted forms and forwarded e-mails): written the same way, HELD OUT (only its scores were read).
 
 Every item carries its PII spans, labelled hard negatives (values that must survive redaction) and slice tags
 for per-slice figures. Development uses seed 1 and ``handwritten_dev``; reports use seed 101 and the held-out
@@ -130,6 +134,8 @@ CORPORA: dict[str, Callable[[int, int], list[LabelledText]]] = {
     "handwritten_blind5": _handwritten("blind5"),
     "handwritten_blind6": _handwritten("blind6"),
     "handwritten_blind7": _handwritten("blind7"),
+    "handwritten_blind8": _handwritten("blind8"),
+    "handwritten_blind9": _handwritten("blind9"),
     "ours": _ours,
 }
 

@@ -43,6 +43,8 @@ FILES = {
     "blind5": Path(__file__).with_name("handwritten_blind5.txt"),
     "blind6": Path(__file__).with_name("handwritten_blind6.txt"),
     "blind7": Path(__file__).with_name("handwritten_blind7.txt"),
+    "blind8": Path(__file__).with_name("handwritten_blind8.txt"),
+    "blind9": Path(__file__).with_name("handwritten_blind9.txt"),
 }
 
 _SLICES = re.compile(r"^\{\{SLICES:([^{}|]+)\}\} ")

@@ -8,8 +8,9 @@ postcode the patterns found), the address is extended over neighbouring parts th
 
 - at most ``MAX_PARTS`` parts of at most ``MAX_PART_TOKENS`` tokens, separated by ``,`` ``;`` a line break or
   `` - ``;
-- every token is a capitalised word, a name particle, a state or country code, a parenthesised code ("(PG)"), a
-  number or a postcode-like token (digits with at most three letters, "M5V", "2A5", "12-2-826", "01310-100"), or,
+- every token is a capitalised word, a name particle, a unit, floor or door word in any case ("depto", "4th
+  flr", "2º izq", "Torre"), a state or country code, a parenthesised code ("(PG)"), a number or a
+  postcode-like token (digits with at most three letters, "M5V", "2A5", "12-2-826", "01310-100"), or,
   in a part that holds such a number, a short lower-case word ("2º izq", "conj. 41", "22648 barthelemy");
 - a part may not start with a common word ("and", "please", "thanks"), and a part that stops being an address
   part ("Monteleone D'Orvieto and leave it…") is taken up to there and ends the address.
@@ -59,8 +60,16 @@ _MAX_MIXED_TOKEN = 4
 class AddressExtent:
     """Extends anchor spans over the address parts around them (module doc)."""
 
-    def __init__(self, *, particles: Iterable[str], common_words: Iterable[str], abbreviations: Iterable[str]) -> None:
+    def __init__(
+        self,
+        *,
+        particles: Iterable[str],
+        common_words: Iterable[str],
+        abbreviations: Iterable[str],
+        units: Iterable[str] = (),
+    ) -> None:
         self._particles = frozenset(p.casefold() for p in particles)
+        self._units = frozenset(u.casefold().rstrip(".:") for u in units)
         self._common = frozenset(w.casefold() for w in common_words) - self._particles
         self._abbreviations = frozenset(a.casefold().rstrip(".") for a in abbreviations)
 
@@ -96,13 +105,15 @@ class AddressExtent:
         return letters == 0 or (letters <= _MAX_CODE_LETTERS and len(token) <= _MAX_MIXED_TOKEN)
 
     def _kind(self, token: str) -> str | None:
-        """``"number"``, ``"capital"``, ``"particle"``, ``"lower"`` or None (not an address token)."""
+        """``"number"``, ``"unit"``, ``"capital"``, ``"particle"``, ``"lower"`` or None (not an address token)."""
         bare = token.strip(",.")
         if not bare:
             return None
         folded = bare.casefold()
         if self._numberish(bare):
             return "number"
+        if folded.rstrip(".:") in self._units:
+            return "unit"  # "depto", "apto.", "Torre", "izq": an address word in any case
         if folded in self._particles or (bare != token and bare[0].islower() and folded in self._abbreviations):
             return "particle"  # "de", "van"; "tv." of a Danish floor
         if folded in self._common:

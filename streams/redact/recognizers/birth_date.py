@@ -62,6 +62,11 @@ class DateOfBirthRecognizer(PatternRecognizer):
         Pattern("Korean date", r"(?:19|20)\d{2}년\s?\d{1,2}월\s?\d{1,2}일", BASE_SCORE),
         Pattern("numeric date with spaces", r"\b\d{1,2}\.[ ]\d{1,2}\.[ ](?:19|20)\d{2}\b", BASE_SCORE),
         Pattern("numeric date, two-digit year", r"\b\d{1,2}[/.-]\d{1,2}[/.-]\d{2}\b", BASE_SCORE),
+        Pattern(
+            "written month, two-digit year",
+            rf"\b\d{{1,2}}\s+(?i:de)\s+(?i:{_MONTHS})\s+(?i:de|del)\s+'?\d{{2}}\b",
+            BASE_SCORE,
+        ),
     ]
     #: Context words in the languages customers write in ("Geburtsdatum", "né le", "fecha de nacimiento").
     CONTEXT = [
@@ -70,7 +75,8 @@ class DateOfBirthRecognizer(PatternRecognizer):
         "urodzony", "urodzona", "urodzenia", "geboortedatum", "födelsedatum", "fødselsdato", "doğum",
         "narození", "生年月日", "誕生日", "nací", "nasci", "nacque", "urodziłem", "urodziłam",
         "narodil", "narodila", "doğdum", "fødd", "född", "syntynyt", "lahir", "ngày sinh", "sinh ngày", "生日", "出生",
-        "생년월일", "생일", "الميلاد", "janm", "kapanganakan", "kaarawan",
+        "생년월일", "생일", "الميلاد", "janm", "kapanganakan", "kaarawan", "nació", "nacio", "naci", "nasceu",
+        "nasceram", "cumpleaños", "aniversário", "nacimento",
     ]  # fmt: skip
 
     #: A full date whose year only an adult customer's birth can have counts without a context word (recall first:

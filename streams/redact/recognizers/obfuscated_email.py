@@ -1,4 +1,5 @@
-"""E-mail addresses written to dodge spam filters: "lucia.ferraro at libero dot it", "tom(at)gmail(dot)com".
+"""E-mail addresses written to dodge spam filters: "lucia.ferraro at libero dot it", "tom(at)gmail(dot)com",
+"maria punto lopez arroba gmail punto com".
 
 Presidio's ``EmailRecognizer`` needs an ``@`` and a dot, so a customer who spells them out leaks the whole
 address. Here the ``@`` may be "at" between spaces or in brackets, and each dot "dot" the same way; at least one of
@@ -20,18 +21,22 @@ from streams.redact.prefilter import COMMON_WORDS
 __all__ = ["ObfuscatedEmailRecognizer", "might_hold_obfuscated_email"]
 
 ENTITY = "EMAIL_ADDRESS"
-_AT = r"(?:[ \t]*[(\[{<][ \t]*at[ \t]*[)\]}>][ \t]*|[ \t]+at[ \t]+|[ \t]*@[ \t]*)"
-_DOT = r"(?:[ \t]*[(\[{<][ \t]*dot[ \t]*[)\]}>][ \t]*|[ \t]+dot[ \t]+|\.)"
+#: "at" and "dot" as customers spell them: English, Spanish/Portuguese ("arroba", "punto"/"ponto"), French
+#: ("arobase", "point"), Italian ("chiocciola") and German ("Klammeraffe", "Punkt").
+_AT_WORD = "(?:at|arroba|arobase|chiocciola|klammeraffe)"
+_DOT_WORD = "(?:dot|punto|ponto|point|punkt)"
+_AT = rf"(?:[ \t]*[(\[{{<][ \t]*{_AT_WORD}[ \t]*[)\]}}>][ \t]*|[ \t]+{_AT_WORD}[ \t]+|[ \t]*@[ \t]*)"
+_DOT = rf"(?:[ \t]*[(\[{{<][ \t]*{_DOT_WORD}[ \t]*[)\]}}>][ \t]*|[ \t]+{_DOT_WORD}[ \t]+|\.)"
 _SHAPE = regex.compile(
     rf"(?<![\w.+-])(?i:(?P<local>[\w+-]+(?:{_DOT}[\w+-]+)*)(?P<at>{_AT})(?P<domain>[\w-]+)(?:{_DOT}[\w-]+)*{_DOT}"
     rf"[a-z]{{2,6}})"
     r"(?![\w])"
 )
-_SPELLED_DOT = regex.compile(r"(?i:[ \t(\[{<]dot[ \t)\]}>])")
+_SPELLED_DOT = regex.compile(rf"(?i:[ \t(\[{{<]{_DOT_WORD}[ \t)\]}}>])")
 _BRACKETED_AT = regex.compile(r"[(\[{<]")
 #: A local part that only an address has: a dot, a digit, "_" or "+" ("lucia.ferraro", "tom99").
 _ADDRESS_LIKE_LOCAL = regex.compile(r"[.\d_+]")
-_GATE = regex.compile(r"(?i:\bat\b|\bdot\b)|@")
+_GATE = regex.compile(rf"(?i:\b{_AT_WORD}\b|\b{_DOT_WORD}\b)|@")
 #: A plain address glued to a word of a script without spaces ("メールアドレスはk.sato-0412@docomo.ne.jpです",
 #: "jieun.kim92@naver.com로"): Presidio's pattern needs a word boundary there and finds only a part.
 _PLAIN_IN_OTHER_SCRIPT = regex.compile(

@@ -12,6 +12,10 @@ another country's format. This recogniser therefore works from the *shape* of th
 - that is not glued to a word or a code (``ORD-48213377``, ``v2.14.3``, ``#48213377``, a SID's hex), nor a price
   (currency sign or decimal part next to it), a calendar date (``25/11/2026``, ``2026-11-25``), a year range
   (``2019-2024``) or a compact timestamp (``20261125143000``);
+- that does not follow a code prefix of two to four capitals ("PZU 4471 0093 22", "XGH 4532 0118 7720", "EK 402
+  918 337": a policy, member or loyalty number), unless the prefix is a phone label ("TEL", "HP", "MOB"), a country
+  or state code ("UK", "NSW"), the abbreviation of a personal identifier ("SSN", "NHS", "TFN") or a phone word is
+  nearer;
 - and whose nearest keyword before it is not an identifier word ("order", "ticket", "tracking", "invoice", ...:
   ``phone_identifier_words``), unless the number is written like a phone (``+``, parentheses) or a phone word
   ("call", "text", "whatsapp") is nearer.
@@ -36,9 +40,10 @@ __all__ = ["STRICTNESS", "ChatPhoneRecognizer", "PhoneCandidate", "nearest_keywo
 ENTITY = "PHONE_NUMBER"
 STRICTNESS = ("shape", "possible", "valid")
 _SPACE = "[ \u00a0\u202f]"
-#: A separator between two digit groups: one punctuation mark with at most one space on either side, or one or
-#: two spaces. Possessive digit groups (``\d++``) keep the scan linear on long digit strings.
-_SEP = rf"(?:{_SPACE}?[-._=\u2010-\u2013/]{{1,2}}{_SPACE}?|{_SPACE}{{1,2}})"
+#: A separator between two digit groups: one punctuation mark with at most one space on either side (or a line
+#: break after it: "(305) 418-\n2276", sent too soon), or one or two spaces. Possessive digit groups (``\d++``)
+#: keep the scan linear on long digit strings.
+_SEP = rf"(?:{_SPACE}?[-._=\u2010-\u2013/]{{1,2}}(?:{_SPACE}|\n)?|{_SPACE}{{1,2}})"
 _PAREN_GROUP = r"\((?:\+|00)?\d{1,5}\)"
 #: A digit group. Letters typed for digits count as digits: an O for a zero ("07700 9OO 512", "O7700", "604.555.O163")
 #: where no other letter follows it, an l or I between digits for a one ("0806 482 77l3").
@@ -64,6 +69,30 @@ _GLUED_BEFORE = frozenset("#$€£¥₹₩₽¢_@&%")
 #: ``:`` and ``.`` are not among them: "mobile:0770…", "Tel.0171…" are phones; an identifier word decides there.
 _CODE_JOINERS = frozenset("-_/\u2010\u2011\u2012\u2013")
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
+#: Capitals right before a run, with one space between: an identifier's prefix unless listed below.
+_CODE_PREFIX = re.compile(r"(?<![^\W_])([A-Z]{2,4})[ \u00a0]$")
+#: Capitals that may stand before a phone number: labels, countries, states or provinces whose codes people
+#: write before a number, and the abbreviations of personal identifiers (recall first: "SSN 123456789", "TFN 123
+#: 456 782" stay redacted).
+_PHONE_PREFIXES = frozenset(
+    {
+        "TEL", "TELF", "TLF", "MOB", "MOBI", "CELL", "CEL", "HP", "PH", "PHN", "FAX", "SMS", "TXT", "WA", "WAPP",
+        "NO", "NR", "NUM", "NMR", "DIR", "OFF", "OFC", "OFFC", "EXT", "CALL", "HOME", "WORK", "MB", "HM", "WK",
+        "UK", "USA", "UAE", "KSA", "NSW", "VIC", "QLD", "TAS", "ACT",
+        "AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "DC", "FL", "GA", "HI", "ID", "IL", "IN", "IA", "KS", "KY",
+        "LA", "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE", "NV", "NH", "NJ", "NM", "NY", "NC", "ND", "OH",
+        "OK", "OR", "PA", "RI", "SC", "SD", "TN", "TX", "UT", "VT", "VA", "WV", "WI", "WY", "PR",
+        "AB", "BC", "NB", "NL", "NS", "NT", "NU", "ON", "PE", "QC", "SK", "YT",
+    }
+    | set(phonenumbers.SUPPORTED_REGIONS)
+    # personal identifiers: the number after them is personal data whatever it is, keep it redacted
+    | {
+        "SSN", "SIN", "TIN", "ITIN", "NIN", "NINO", "NI", "DOB", "PIN", "CPF", "RG", "RUT", "RUN", "CURP", "RFC",
+        "NIF", "NIE", "DNI", "CIF", "PAN", "NIC", "EIN", "MRN", "NHS", "ID", "BSN", "CNP", "TFN", "IRD", "PPS",
+        "PPSN", "NRIC", "FIN", "HKID", "KTP", "NIK", "SAID", "ACCT", "ACC", "AC", "IBAN", "BAN", "TAX", "VAT",
+        "CC", "CVV", "PPN", "AHV", "OIB", "EGN", "JMBG", "EMSO", "AMKA", "HETU", "CPR", "NHI", "UMID", "SSS",
+    }
+)  # fmt: skip
 #: Words looked at before a run to find its nearest keyword.
 _CONTEXT_WORDS_BACK = 4
 _STRONG_START = ("+", "\uff0b", "(")
@@ -228,6 +257,12 @@ def _candidate(text: str, start: int, run: str, min_digits: int, max_digits: int
     return PhoneCandidate(start, extension.end() if extension else end, digits, strong)
 
 
+def _after_code_prefix(text: str, start: int) -> bool:
+    """True when an identifier's capital-letter prefix stands right before ``start`` ("PZU 4471 0093 22")."""
+    prefix = _CODE_PREFIX.search(text, max(0, start - 6), start)
+    return bool(prefix and prefix.group(1) not in _PHONE_PREFIXES)
+
+
 def nearest_keyword(text: str, start: int, phone_words: frozenset[str], id_words: frozenset[str]) -> str | None:
     """``"phone"``, ``"id"`` or None: the kind of the nearest keyword among the few words before ``start``."""
     window = text[max(0, start - 60) : start]
@@ -309,8 +344,10 @@ class ChatPhoneRecognizer(LocalRecognizer):
             return []
         results = []
         for cand in phone_candidates(text, min_digits=self.min_digits, max_digits=self.max_digits):
-            if not cand.strong and nearest_keyword(text, cand.start, self.PHONE_WORDS, self.identifier_words) == "id":
-                continue
+            if not cand.strong:
+                keyword = nearest_keyword(text, cand.start, self.PHONE_WORDS, self.identifier_words)
+                if keyword == "id" or (keyword is None and _after_code_prefix(text, cand.start)):
+                    continue
             checked = self._checked(text[cand.start : cand.end])
             if checked is False:
                 continue

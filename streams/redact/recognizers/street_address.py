@@ -35,9 +35,12 @@ from streams.redact.recognizers.name_words import COMPANY_DESIGNATORS, NOT_NAMES
 from streams.redact.recognizers.street_words import (
     ADDRESS_CUES,
     CALENDAR_WORDS,
+    CHAIN_UNITS,
     COMPOUND_ENDINGS,
     COUNTER_WORDS,
     DIRECTIONALS,
+    DOOR_SIDES,
+    FLOOR_WORDS,
     LOWERCASE_SAFE_SUFFIXES,
     NAME_PARTICLES,
     NOT_STREET_NAMES,
@@ -91,6 +94,27 @@ _UNIT_TAIL = (
     r"(?![\p{L}\d]))"
     r"{0,5}"
 )
+#: Two or more unit words with their numbers in a row (``CHAIN_UNITS``): "Tower B, Flat 1204", "blk 4 lot 12",
+#: "flat 5 2nd floor", "Bloco C apto 204". At least one of them is a unit word proper, not a counting noun.
+_CHAIN_ID = r"(?:\d{1,5}(?:-?\p{L}(?![\p{L}\d]))?(?:[-/.]\d{1,4}\p{L}?)?|\p{Lu}(?:-?\d{1,3})?)(?![\p{L}\d])"
+_CHAIN_ELEMENT = (
+    rf"(?:(?i:{_alternation(CHAIN_UNITS)})(?:\.|{_S}|(?=\d)|(?=[#:]))(?:\.|{_S})*(?:(?i:n[º°o]\.?|#|:){_S}*)?{_CHAIN_ID}"
+    rf"|\d{{1,2}}(?:st|nd|rd|th|º|ª|°|\.)?{_S}*(?i:{_alternation(FLOOR_WORDS)})\.?(?![\p{{L}}\d]))"
+)
+_CHAIN_GAP = rf"(?:{_S}*[,;]{_S}*|{_S}+-{_S}+|{_S}+)"
+_UNIT_CHAIN = regex.compile(
+    rf"(?<![\p{{L}}\d]){_CHAIN_ELEMENT}(?:{_CHAIN_GAP}{_CHAIN_ELEMENT})+"
+    rf"(?:{_S}+(?i:{_alternation(DOOR_SIDES)})(?![\p{{L}}\d]))?"
+)
+#: A lower-case street line: a house number, one to three lower-case words, a street suffix ("27 holloway close",
+#: "1187 elmwood dr", "12 ngong rd"). It counts only when a word of the name is no English word (below).
+_LOWER_STREET = regex.compile(
+    rf"{_NUMBER_START}\d{{1,5}}\p{{Ll}}?,?{_S}+((?:\p{{Ll}}[\p{{Ll}}'’-]+{_S}+){{1,3}})(?i:{_SUFFIX})\.?(?![\p{{L}}\d])"
+    rf"(?:,?{_S}+(?i:{_UNIT})\.?{_S}*#?{_S}*(?:\d{{1,5}}\p{{L}}?|\p{{L}})(?![\p{{L}}\d]))?"
+)
+_INFLECTIONS = ("s", "es", "ed", "ing", "er", "ers")
+_COUNTING_ELEMENT = regex.compile(r"^(?i:phase|sector|street|st|road|rd|lane|gali|zone)\b")
+_CARDINAL = "sur|norte|este|oeste|bis"
 #: Mexican addresses give the interior number after the exterior one ("Cerrada Marín 777 406").
 _SECOND_NUMBER = rf"(?:{_S}+\d{{1,5}}(?![\p{{L}}\d]))?"
 _HOUSE_NO_MARK = r"(?:(?i:n[º°o]\.?|nr\.?|no[.:]?|#|д\.|дом)\s*)?"
@@ -134,7 +158,9 @@ _STRONG, _MEDIUM, _WEAK = 0.6, 0.5, 0.3
 _ABBREVIATION = 6
 _NOT_EXTENT_PARTICLES = frozenset({"on", "and", "the", "upon", "en", "i", "e", "y"})
 #: Abbreviations inside the place parts of an address ("Co. Galway", "Mt. Eden", "2. tv." Danish floors).
-_PLACE_ABBREVIATIONS = ("co", "mt", "ft", "pt", "tv", "th", "mf", "st", "sta", "sto")
+_PLACE_ABBREVIATIONS = (
+    "co", "mt", "ft", "pt", "tv", "th", "mf", "st", "sta", "sto", "col", "urb", "ens", "fracc", "jr", "esq", "res",
+)  # fmt: skip
 #: Patterns that find a postcode alone: the city before it in the same part belongs to the address.
 _CLAUSE = "clause after an address introducer"
 #: Codes a counting noun may stand before ("plus code 7JFJ+R9"): never a count.
@@ -207,6 +233,18 @@ def might_hold_address(text: str) -> bool:
     return not _PREFIX_ALONE_FIRST_WORDS.isdisjoint(w.rstrip(".") for w in _WORD_RUN.findall(text.casefold()))
 
 
+def _unit_chains(text: str) -> list[tuple[int, int]]:
+    """Spans of two or more unit words with their numbers in a row, one of them no counting noun."""
+    if not _DIGIT.search(text):
+        return []
+    out = []
+    for match in _UNIT_CHAIN.finditer(text):
+        elements = regex.split(_CHAIN_GAP, match.group())
+        if any(not _COUNTING_ELEMENT.match(e) for e in elements if e[:1].isalpha()):
+            out.append(match.span())
+    return out
+
+
 class StreetAddressRecognizer(PatternRecognizer):
     """STREET_ADDRESS for the address forms in the module doc; context words ("address", "deliver") lift weak
     matches (a bare postcode and city) over the threshold as Presidio's context enhancer does."""
@@ -227,6 +265,16 @@ class StreetAddressRecognizer(PatternRecognizer):
             "unit + street + suffix",
             rf"(?<![\p{{L}}\d])(?i:flat|studio|apartment|apt|unit|suite|maisonette)\.?{_S}*\d{{1,5}}(?:/\d{{1,5}})?"
             rf"\p{{L}}?,?\s+{_WORDS}{_S}+(?i:{_SUFFIX})\b\.?",
+            _STRONG,
+        ),
+        Pattern(
+            # Colombia, Argentina, Venezuela: streets are numbered, the house is "# cross street - metres"
+            "numbered street # number",
+            rf"(?<![\p{{L}}\d])(?i:calle|cl|cll|carrera|cra|kra|kr|cr|diagonal|dg|transversal|tv|tr|avenida|av|ak|ac)"
+            rf"\.?{_S}+\d{{1,3}}{_S}?\p{{L}}?(?![\p{{L}}\d])(?:{_S}?(?i:bis))?(?:{_S}+(?i:{_CARDINAL}))?{_S}*"
+            rf"(?:#|(?i:n[°º]\.?|no\.|nro\.?|número)){_S}*\d{{1,5}}{_S}?\p{{L}}?(?![\p{{L}}\d])"
+            rf"(?:{_S}+(?i:{_CARDINAL}))?(?:{_S}?-{_S}?\d{{1,4}}\p{{L}}?(?![\p{{L}}\d]))?(?:{_S}+(?i:{_CARDINAL}))?"
+            rf"(?:{_S}+(?i:entre){_S}+\d{{1,3}}{_S}+(?i:y|e){_S}+\d{{1,3}}(?![\p{{L}}\d]))?{_UNIT_TAIL}",
             _STRONG,
         ),
         Pattern(
@@ -507,6 +555,7 @@ class StreetAddressRecognizer(PatternRecognizer):
             ordinary_first_words=[*COUNTER_WORDS, *NOT_STREET_NAMES, *NOT_NAMES],
         )
         self._cued = None
+        self._is_english = is_english
         if is_english is not None:
             ordinary = _TRAILING_COMMON | frozenset(CALENDAR_WORDS) | _COUNTERS | frozenset(NOT_STREET_NAMES)
             ordinary |= frozenset(w.casefold() for w in NOT_NAMES)
@@ -522,6 +571,7 @@ class StreetAddressRecognizer(PatternRecognizer):
                 *_PLACE_ABBREVIATIONS,
             ],
             particles=[p for p in NAME_PARTICLES if p not in _NOT_EXTENT_PARTICLES],
+            units=[*UNIT_DESIGNATORS, *CHAIN_UNITS, *FLOOR_WORDS, *DOOR_SIDES],
             common_words=_TRAILING_COMMON | frozenset(CALENDAR_WORDS) | frozenset(NOT_NAMES),
         )
         super().__init__(
@@ -554,6 +604,8 @@ class StreetAddressRecognizer(PatternRecognizer):
         ]
         if self._cued is not None:
             results.extend(self._result(s, e, _STRONG, "cued street name") for s, e in self._cued.find(text))
+        results.extend(self._result(s, e, _STRONG, "unit chain") for s, e in _unit_chains(text))
+        results.extend(self._result(s, e, _STRONG, "lower-case street, unknown name") for s, e in self._lower(text))
         for r in results:
             r.end = self._trim(text, r.start, r.end)
             # Weak matches too: they count only when context lifts them, and then their whole extent does.
@@ -569,6 +621,29 @@ class StreetAddressRecognizer(PatternRecognizer):
         # The clause after "my address is" is the address as the customer wrote it: no extent, no trimming.
         results.extend(self._result(s, e, _STRONG, _CLAUSE) for s, e in self._clauses.find(text))
         return EntityRecognizer.remove_duplicates([r for r in results if r.end > r.start])
+
+    def _lower(self, text: str) -> list[tuple[int, int]]:
+        """Lower-case street lines whose name holds a word that is no English word ("27 holloway close"): a
+        dictionary word alone ("5 green park") could be anything, a surname or a foreign word before a street
+        suffix is a street."""
+        if self._is_english is None or not _DIGIT.search(text):
+            return []
+        out = []
+        for match in _LOWER_STREET.finditer(text):
+            words = [w.casefold() for w in match.group(1).split()]
+            if any(w in _TRAILING_COMMON for w in words):
+                continue  # "5 mangoes to gate": a sentence, not a street name
+            if any(not self._english_form(w) for w in words):
+                out.append(match.span())
+        return out
+
+    def _english_form(self, word: str) -> bool:
+        """A dictionary word or an inflection of one ("mangoes", "boxes", "parked"): the word list has stems."""
+        assert self._is_english is not None
+        if self._is_english(word):
+            return True
+        stems = [word[: -len(end)] for end in _INFLECTIONS if word.endswith(end) and len(word) - len(end) >= 3]
+        return any(self._is_english(stem) or self._is_english(stem + "e") for stem in stems)
 
     def _matches(self, text: str) -> list[RecognizerResult]:
         """Every pattern whose preconditions the text meets (``_NEEDS``), like Presidio's pattern loop but without

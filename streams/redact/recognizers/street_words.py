@@ -11,6 +11,9 @@ from __future__ import annotations
 __all__ = [
     "ADDRESS_CUES",
     "CALENDAR_WORDS",
+    "CHAIN_UNITS",
+    "DOOR_SIDES",
+    "FLOOR_WORDS",
     "COUNTER_WORDS",
     "COMPOUND_ENDINGS",
     "NOT_STREET_NAMES",
@@ -93,7 +96,8 @@ PREFIX_TYPES: tuple[str, ...] = (
     "ronda", "rambla", "travesía", "glorieta", "callejón", "pasaje", "urbanización", "cuesta", "alameda", "vía",
     "bulevar", "cañada", "acceso", "bajada", "carrera", "diagonal", "transversal", "circunvalación",
     "prolongación", "privada", "cerrada", "andador", "circuito", "retorno", "periférico", "calzada", "eje vial",
-    "peatonal", "corredor", "viaducto", "callejon", "pasadizo", "sector", "manzana",
+    "peatonal", "corredor", "viaducto", "callejon", "pasadizo", "sector", "manzana", "jr.", "jirón", "jiron",
+    "psje.", "pje.",
     # Portuguese (Portugal and Brazil)
     "rua", "r.", "av", "travessa", "tv.", "praça", "praca", "alameda", "al.", "estrada", "rodovia", "largo", "viela",
     "vila", "beco", "ladeira", "quadra", "setor", "conjunto", "condomínio", "chácara", "núcleo", "residencial",
@@ -160,6 +164,30 @@ UNIT_DESIGNATORS: tuple[str, ...] = (
     "klatka", "m", "m.", "подъезд", "под", "кв", "izq", "izda", "dcha", "dto", "esq", "imm", "imm.", "flr", "shop",
     "lt", "lt.", "lantai", "makaan", "gali", "gali no", "dor", "3emara",
 )
+#: Unit, building and plot words that say "address" when two of them follow each other with their numbers
+#: ("Tower B, Flat 1204", "flat 6 block B", "Plot 8 Block B", "bldg 3 unit 5c", "blk 4 lot 12", "Bloco C apto
+#: 204", "house 45 street 7"), even where no street pattern matches: estates, compounds, condominiums and
+#: plotted suburbs are addressed that way from Lagos to Karachi to Manila. Counting nouns ("phase", "sector",
+#: "street") take part only next to another unit word.
+CHAIN_UNITS: tuple[str, ...] = (
+    "apartment", "apt", "building", "bldg", "floor", "fl", "flr", "lot", "penthouse", "room", "rm", "suite",
+    "ste", "unit", "flat", "flat no", "piso", "depto", "dpto", "dept", "interior", "int", "edificio", "edif",
+    "apto", "ap", "bloco", "bloque", "block", "blk", "blok", "bl", "tower", "twr", "torre", "wing",
+    "appartamento", "scala", "interno", "etage", "wohnung", "whg", "h.no", "h. no", "house no", "house", "hse",
+    "hse no", "plot", "plot no", "door no", "bât", "bâtiment", "esc", "escalier", "escalera", "étage", "appt",
+    "lgh", "lägenhet", "daire", "kat", "dpt", "puerta", "pta", "mieszkanie", "lokal", "andar", "shop", "lt",
+    "lantai", "imm", "immeuble", "villa", "office", "condo", "phase", "sector", "street", "st", "road", "rd",
+    "lane", "gali", "purok", "sitio", "zone", "kavling", "ruko", "gedung",
+)
+#: Ordinal floors written before their word: "2nd floor", "4th flr", "2. OG", "3º piso".
+FLOOR_WORDS: tuple[str, ...] = (
+    "floor", "flr", "fl", "piso", "andar", "etage", "og", "stock", "stockwerk", "étage", "kat", "lantai", "verdieping",
+)
+#: Words after a flat or floor number that say which door ("2º izq", "2. OG links", "4 dcha"): part of the address.
+DOOR_SIDES: tuple[str, ...] = (
+    "izq", "izq.", "izda", "izda.", "dcha", "dcha.", "dto", "dto.", "esq", "esq.", "links", "rechts", "mitte",
+    "li", "re", "fondo", "frente", "centro", "tv", "th", "mf",
+)
 #: USPS directionals before or after a street name ("1600 N Main St SE").
 DIRECTIONALS: tuple[str, ...] = (
     "n", "s", "e", "w", "ne", "nw", "se", "sw", "n.", "s.", "e.", "w.", "north", "south", "east", "west",
@@ -213,5 +241,8 @@ ADDRESS_CUES: tuple[str, ...] = (
     "osoite", "asun", "adresi", "adresim", "mieszkam na", "mieszkam przy", "wysyłka na", "dostawa na",
     "heimilisfang", "cím", "címem", "locuiesc pe", "locuiesc în", "adresa mea", "giao đến", "giao tới",
     "gửi đến", "địa chỉ", "dia chi", "alamat", "kirim ke", "antar ke", "adresim", "teslimat adresi",
+    "mandalo a", "mándalo a", "mándenlo a", "mandenlo a", "envíen a", "envien a", "envíenlo a", "envíen la",
+    "entreguen en", "entregar a", "queda en", "mandar a", "llevar a", "llévalo a", "vivimos en", "manda pra",
+    "entrega em", "entregar em", "moro em", "moramos na", "moramos no",
 )
 # fmt: on
