@@ -349,9 +349,13 @@ class RedactionSettings(_Section):
     report_hourly_max_h: float = Field(default=72.0, gt=0)
     #: ``cxpulse report redaction``: at most this many not-scanned event ids are listed (all are counted).
     report_gap_limit: int = Field(default=100, ge=0)
-    #: Recall canary (docs/redaction.md "Recall canary"): the worker redacts the shipped labelled canary set at
-    #: start and then every this many seconds, through its own analyser, and publishes recall per entity. 0 = off.
+    #: Recall canary (docs/redaction.md "Recall canary"): the worker redacts the shipped labelled canary set
+    #: ``canary_start_delay_s`` after its start and then every this many seconds, through its own analyser, and
+    #: publishes recall per entity. 0 = off.
     canary_interval_s: float = Field(default=3600.0, ge=0)
+    #: The first canary run waits this long after the worker starts: the analyser serves one batch at a time, and
+    #: right after a restart the backlog comes first (the run at start used to delay redaction by 1-2 s).
+    canary_start_delay_s: float = Field(default=15.0, ge=0)
     #: Leak-free recall each entity must reach on the canary (below = red on the Compliance page, report exit 1).
     #: Keys given in the config replace these defaults one by one; an entity with no target must never leak.
     canary_targets: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_CANARY_TARGETS))
@@ -784,6 +788,9 @@ class QualitySettings(_Section):
     result_format: str = "BOOLEAN_ONLY"
     #: How many failing event ids a ``dq_results`` row keeps as a sample.
     sample_event_ids: int = Field(default=20, ge=0)
+    #: Validate in a process of its own (GX imports there, not in the worker that restarts; its CPU is off the
+    #: worker's main process). False validates in a thread of the worker (small deployments, tests).
+    separate_process: bool = True
 
 
 class QaSettings(_Section):

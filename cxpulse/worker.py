@@ -24,22 +24,22 @@ def run_worker(settings: Settings, *, migrate: bool = True, demo: bool = False) 
     if demo:
         settings = with_local_secrets(settings)
     require_secrets(settings)
+    if settings.worker.ingest and settings.twilio_auth_token is None:
+        raise ValueError("CXPULSE_TWILIO_AUTH_TOKEN is not set: the ingest endpoint cannot verify signatures")
     if settings.redaction.analyzer_processes > 1:
         from streams.redact.pool import start_fork_server
 
         start_fork_server()  # the redaction model loads while the rest of the worker starts (a faster restart)
+    from streams.quality_runner import start_quality_runner
+
+    # GX (≈ 3 s of CPU) was the last piece a restarted worker waited for: its process starts first, on the other
+    # core, while this one boots (it imports neither GX nor Presidio: the pools do)
+    start_quality_runner(settings.quality)
     from faust.worker import Worker
 
     from streams.app import create_app
     from streams.topics import ensure_topics
 
-    if settings.worker.ingest and settings.twilio_auth_token is None:
-        raise ValueError("CXPULSE_TWILIO_AUTH_TOKEN is not set: the ingest endpoint cannot verify signatures")
-    from streams.quality import prebuild_validator
-
-    # GX builds in a thread while the worker creates topics, migrates, connects, joins and recovers its tables
-    # (mostly waiting on I/O); started before faust's imports it slowed them and the ingest answered later
-    prebuild_validator(settings.quality)
     ensure_topics(settings)
     if migrate:
         from sinks.migrate import apply_migrations

@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from expectations.validate import ExpectationStat, FailedEvent
+from expectations.results import ExpectationStat, FailedEvent
 from sinks.writer import TableRows
 
 __all__ = [

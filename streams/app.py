@@ -18,6 +18,7 @@ from sinks import agent as sink_agent
 from streams import faust_guards, ingest
 from streams import qa as qa_agent
 from streams import quality as quality_agent
+from streams.prompt_tables import PromptTableManager
 from streams.redact import agent as redact_agent
 from streams.sla import agent as sla_agent
 from streams.topics import Topics
@@ -45,6 +46,7 @@ def create_app(settings: Settings) -> faust.App:
         broker_rebalance_timeout=settings.kafka.rebalance_timeout_s,
         consumer_metadata_max_age_ms=int(settings.kafka.metadata_max_age_s * 1000),
         consumer_group_instance_id=settings.group_instance_id(),
+        TableManager=PromptTableManager,  # every table is declared below, before the start: no start-up nap
         broker_commit_interval=settings.kafka.commit_interval_s,
         web_enabled=True,
         web_bind=settings.ingest.host if settings.worker.ingest else settings.worker.health_host,

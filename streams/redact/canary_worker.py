@@ -3,7 +3,7 @@
 The canary must measure what redacts real traffic, not a look-alike: it goes through the worker's
 :class:`~streams.redact.agent.BatchAnalyser` (the process pool when there is one), in batches of ``batch_size``,
 under ``timeout_s``, exactly like raw records, and the engine, model and config versions recorded are those the
-analysing processes put in their audits. It runs once the analyser is loaded at start, then every
+analysing processes put in their audits. It runs ``canary_start_delay_s`` after the start, then every
 ``[redaction] canary_interval_s`` (0 = off). Each run publishes one record per entity type on
 ``cx.redaction.canary``; the sink stores them in ``redaction_canary``. Records and log lines hold entity types,
 counts, recall and versions, never a canary value.
@@ -175,8 +175,9 @@ def register(app: Any, settings: Settings, topics: Any, analyser: Any) -> None:
 
     @app.task
     async def redaction_canary() -> None:
-        """At start, then every ``canary_interval_s`` until the worker stops; a failed run is logged (error type
-        only) and retried at the next interval."""
+        """``canary_start_delay_s`` after the start, then every ``canary_interval_s`` until the worker stops; a
+        failed run is logged (error type only) and retried at the next interval."""
+        await app.sleep(cfg.canary_start_delay_s)  # the backlog of a restart first
         while not app.should_stop:
             try:
                 await once()

@@ -33,14 +33,18 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cxpulse.errors import CxpulseError
 from cxpulse.settings import RedactionSettings
 from schemas.events import AuthorRole, ConversationEvent
 from schemas.roles import is_contact_address
-from streams.redact.analyzer import FastAnalyzer, Finding
 from streams.redact.audit import AuditFinding, RedactionAudit
+
+if TYPE_CHECKING:
+    # Presidio and spaCy load with the analyzer (≈ 2.5 s): the worker's main process, which hands batches to the
+    # redaction pool, imports this module for its types and errors only, and a restart must not wait for them.
+    from streams.redact.analyzer import FastAnalyzer, Finding
 
 __all__ = ["ENGINE_NAME", "Redacted", "RedactionError", "Redactor", "config_version", "pseudonym"]
 
@@ -185,7 +189,11 @@ class Redactor:
         # hold for this process only, which is all those tools need
         salt = settings.pseudonym_salt
         self._salt = salt.get_secret_value().encode() if salt is not None else secrets.token_bytes(32)
-        self._analyzer = analyzer or FastAnalyzer(settings)
+        if analyzer is None:
+            from streams.redact.analyzer import FastAnalyzer
+
+            analyzer = FastAnalyzer(settings)
+        self._analyzer = analyzer
         self.config_version = config_version(settings)
 
     @cached_property

