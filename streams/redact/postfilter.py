@@ -198,9 +198,10 @@ _PERSON = "PERSON"
 _CARD = "CREDIT_CARD"
 _PRESIDIO_CARD = "CreditCardRecognizer"
 _INTRODUCED = "IntroducedNameRecognizer"
-#: A character that continues a word of a spaced script: a Latin/Greek/Cyrillic/... letter, a digit, or ``_``.
+#: A name joined to a number by a hyphen ("1-800-FLOWERS", "AT-HR-2025-00931") is part of a code.
 _NUMBER_HYPHEN_BEFORE = regex.compile(r"\d-$")
 _HYPHEN_NUMBER_AFTER = regex.compile(r"-\d")
+#: A character that continues a word of a spaced script: a Latin/Greek/Cyrillic/... letter, a digit, or ``_``.
 _SPACED_WORD_CHAR = regex.compile(r"[\d_]|(?![\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}\p{Thai}])\p{L}")
 _MONTHS = frozenset(MONTH_WORDS)
 _UNITS = frozenset(UNITS)

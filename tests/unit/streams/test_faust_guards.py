@@ -50,15 +50,22 @@ def test_a_gap_is_reported_with_the_skipped_offsets(caplog: pytest.LogCaptureFix
 
 
 def test_install_wraps_once() -> None:
+    def current() -> tuple[Any, ...]:
+        return (
+            Recovery.on_recovery_completed,
+            Consumer._add_gap,
+            Consumer.wait_empty,
+            AIOKafkaClient._metadata_update,
+            Consumer.__init__,
+            Consumer.on_stop,
+            Consumer._new_offset,
+        )
+
     faust_guards.install()
-    patched = (Recovery.on_recovery_completed, Consumer._add_gap, Consumer.wait_empty, AIOKafkaClient._metadata_update)
+    patched = current()
     faust_guards.install()
-    assert (
-        Recovery.on_recovery_completed,
-        Consumer._add_gap,
-        Consumer.wait_empty,
-        AIOKafkaClient._metadata_update,
-    ) == (patched)
+    assert current() == patched
+    assert all(getattr(p, faust_guards._MARK, False) for p in patched)
     recovery, gap = patched[0], patched[1]
     assert getattr(recovery, "__wrapped__", None) is not None and getattr(gap, "__wrapped__", None) is not None
     assert not hasattr(recovery.__wrapped__, "__wrapped__"), "wrapped twice"
@@ -117,3 +124,96 @@ def test_a_failed_metadata_update_pauses_before_the_next_attempt(monkeypatch: py
     assert asyncio.run(guarded(object(), None, set())) is False
     assert asyncio.run(guarded(object(), None, set())) is True
     assert slept == [0.5], "only the failed update pauses"
+
+
+def _head_state(committed: int, acked: list[int]) -> Any:
+    from collections import defaultdict
+
+    from faust.types import TP
+    from intervaltree import IntervalTree
+
+    tp = TP("cx.events.redacted", 0)
+    state = SimpleNamespace(
+        _acked=defaultdict(list, {tp: list(acked)}),
+        _acked_index=defaultdict(set, {tp: set(acked)}),
+        _committed_offset=defaultdict(lambda: None, {tp: committed}),
+        _gap=defaultdict(IntervalTree),
+    )
+    return state, tp
+
+
+def test_faust_alone_commits_over_one_missing_head_record() -> None:
+    """The bug the guard closes: committed 267 (the next record to read), 267 never acked, 268-269 acked."""
+    original = getattr(Consumer._new_offset, "__wrapped__", Consumer._new_offset)
+    state, tp = _head_state(267, [268, 269])
+    assert original(state, tp) == 270  # 267 skipped for good
+
+
+def test_no_commit_goes_past_a_head_record_that_was_never_acked(caplog: pytest.LogCaptureFixture) -> None:
+    original = getattr(Consumer._new_offset, "__wrapped__", Consumer._new_offset)
+    guarded = faust_guards._holding_missing_head(original)
+    state, tp = _head_state(267, [268, 269])
+    with caplog.at_level(logging.WARNING, logger=faust_guards.__name__):
+        assert guarded(state, tp) is None
+    assert "offset=267 first_acked=268" in caplog.text
+    state, tp = _head_state(267, [267, 268, 269])
+    assert guarded(state, tp) == 270  # the head was acked: commit as faust does
+
+
+def test_a_delivery_cancelled_by_a_flow_stop_still_happens_when_the_flow_resumes() -> None:
+    """faust's fetch loop cancels a delivery waiting on flow control when ``suspend_flow`` fires first, then marks
+    the record read: without the guard the record is gone."""
+
+    async def scenario(guard: bool) -> list[str]:
+        delivered: list[str] = []
+        flow = asyncio.Event()
+
+        async def deliver(message: str) -> None:
+            await flow.wait()  # flow control is suspended during recovery
+            delivered.append(message)
+
+        def init(self: Any) -> None:
+            self.callback = deliver
+
+        consumer = SimpleNamespace()
+        (faust_guards._shielding_deliveries(init) if guard else init)(consumer)
+        pending = asyncio.ensure_future(consumer.callback("offset 267"))
+        await asyncio.sleep(0)
+        pending.cancel()  # what mode's wait_first does to the loser when the flow stops first
+        with pytest.raises(asyncio.CancelledError):
+            await pending
+        flow.set()
+        await asyncio.sleep(0.01)
+        return delivered
+
+    assert asyncio.run(scenario(guard=False)) == []
+    assert asyncio.run(scenario(guard=True)) == ["offset 267"]
+
+
+def test_late_deliveries_are_cancelled_when_the_consumer_stops() -> None:
+    async def scenario() -> bool:
+        never = asyncio.Event()
+
+        async def deliver(message: str) -> None:
+            await never.wait()
+
+        def init(self: Any) -> None:
+            self.callback = deliver
+
+        consumer = SimpleNamespace()
+        faust_guards._shielding_deliveries(init)(consumer)
+        pending = asyncio.ensure_future(consumer.callback("m"))
+        await asyncio.sleep(0)
+        pending.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await pending
+        (late,) = consumer._cxpulse_late_deliveries
+
+        async def on_stop(self: Any) -> None:
+            pass
+
+        await faust_guards._cancelling_late_deliveries(on_stop)(consumer)
+        await asyncio.sleep(0.01)
+        return late.cancelled() and not consumer._cxpulse_late_deliveries
+
+    assert asyncio.run(scenario())
