@@ -146,7 +146,7 @@ def _shielding_deliveries(init: Callable[..., None]) -> Callable[..., None]:
             except asyncio.CancelledError:
                 if not task.done():  # the flow stopped: the record is delivered once it resumes
                     late.add(task)
-                    task.add_done_callback(_late_delivery_done(late))
+                    task.add_done_callback(_late_delivery_done(late, message))
                 raise
 
         self.callback = shielded
@@ -155,11 +155,17 @@ def _shielding_deliveries(init: Callable[..., None]) -> Callable[..., None]:
     return wrapper
 
 
-def _late_delivery_done(late: set[asyncio.Future[Any]]) -> Callable[[asyncio.Future[Any]], None]:
+def _late_delivery_done(late: set[asyncio.Future[Any]], message: Any) -> Callable[[asyncio.Future[Any]], None]:
     def done(task: asyncio.Future[Any]) -> None:
         late.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("late record delivery failed error=%s", type(task.exception()).__name__)
+        where = f"topic={getattr(message, 'topic', '?')} partition={getattr(message, 'partition', '?')}"
+        if task.cancelled():
+            return
+        if task.exception() is not None:
+            log.error("late record delivery failed %s error=%s", where, type(task.exception()).__name__)
+        else:
+            # faust would have dropped this record (it marked it read when the flow stopped)
+            log.info("record delivered after a flow stop %s offset=%s", where, getattr(message, "offset", "?"))
 
     return done
 
@@ -202,17 +208,16 @@ def install(stop_wait_s: float = 15.0, metadata_retry_backoff_s: float = 0.5) ->
     """Patch faust and aiokafka once per process (idempotent: every app factory call may ask for it)."""
     _limits["stop_wait_s"] = stop_wait_s
     _limits["metadata_retry_backoff_s"] = metadata_retry_backoff_s
-    if not getattr(AIOKafkaClient._metadata_update, _MARK, False):
-        AIOKafkaClient._metadata_update = _pausing_after_failure(AIOKafkaClient._metadata_update)  # type: ignore[method-assign]
-    if not getattr(Consumer.wait_empty, _MARK, False):
-        Consumer.wait_empty = _bounded(Consumer.wait_empty)  # type: ignore[method-assign]
-    if not getattr(Recovery.on_recovery_completed, _MARK, False):
-        Recovery.on_recovery_completed = _stopping_flow_first(Recovery.on_recovery_completed)  # type: ignore[method-assign]
-    if not getattr(Consumer._add_gap, _MARK, False):
-        Consumer._add_gap = _reporting_gaps(Consumer._add_gap)  # type: ignore[method-assign]
-    if not getattr(Consumer.__init__, _MARK, False):
-        Consumer.__init__ = _shielding_deliveries(Consumer.__init__)  # type: ignore[method-assign]
-    if not getattr(Consumer.on_stop, _MARK, False):
-        Consumer.on_stop = _cancelling_late_deliveries(Consumer.on_stop)  # type: ignore[method-assign]
-    if not getattr(Consumer._new_offset, _MARK, False):
-        Consumer._new_offset = _holding_missing_head(Consumer._new_offset)  # type: ignore[method-assign]
+    patches: tuple[tuple[Any, str, Callable[..., Any]], ...] = (
+        (AIOKafkaClient, "_metadata_update", _pausing_after_failure),
+        (Consumer, "wait_empty", _bounded),
+        (Recovery, "on_recovery_completed", _stopping_flow_first),
+        (Consumer, "_add_gap", _reporting_gaps),
+        (Consumer, "__init__", _shielding_deliveries),
+        (Consumer, "on_stop", _cancelling_late_deliveries),
+        (Consumer, "_new_offset", _holding_missing_head),
+    )
+    for owner, name, guard in patches:
+        current = getattr(owner, name)
+        if not getattr(current, _MARK, False):
+            setattr(owner, name, guard(current))
