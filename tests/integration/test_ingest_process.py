@@ -67,8 +67,8 @@ class IngestProcess:
         self.process: subprocess.Popen[bytes] | None = None
         self.seconds_to_ready = 0.0
 
-    def start(self) -> IngestProcess:
-        started = time.monotonic()
+    def spawn(self) -> IngestProcess:
+        """Start the process without waiting for it to be ready."""
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "cxpulse", "ingest"],
@@ -78,6 +78,11 @@ class IngestProcess:
                 cwd=self.deployment.workdir,
                 start_new_session=True,
             )
+        return self
+
+    def start(self) -> IngestProcess:
+        started = time.monotonic()
+        self.spawn()
 
         def ready() -> bool:
             assert self.process is not None
@@ -295,15 +300,7 @@ def test_ingest_without_topics_says_starting_and_why(
     env = dict(deployment.env)
     env["CXPULSE_KAFKA__TOPIC_PREFIX"] = f"none{secrets.token_hex(3)}."
     lonely = Deployment(settings=deployment.settings, env=env, workdir=tmp_path)
-    process = IngestProcess(lonely, stack_settings, "ingest-no-topic")
-    with open(process.log_path, "ab") as log:
-        process.process = subprocess.Popen(
-            [sys.executable, "-m", "cxpulse", "ingest"],
-            env=process.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    process = IngestProcess(lonely, stack_settings, "ingest-no-topic").spawn()
     try:
         health = f"{lonely.ingest_url}/twilio/health"
         wait_for(lambda: _http_status(health) == 503, _INGEST_START_TIMEOUT_S, "ingest to answer 'starting'")
