@@ -398,11 +398,14 @@ class RedactionSettings(_Section):
         "rgds", "br", "thx", "ty", "sent by", "from", "signed", "kr", "saludos", "cordialement", "grüße", "gruß",
         "mfg", "atenciosamente", "cumprimentos", "cordiali saluti", "pozdrawiam", "groeten", "met vriendelijke groet",
         "mit freundlichen grüßen", "med vänliga hälsningar", "hälsningar", "med venlig hilsen", "hilsen",
-        "s pozdravem", "saygılarımla", "-", "–", "—",
+        "s pozdravem", "saygılarımla", "-", "–", "—", "此致", "敬礼", "此致敬礼", "顺祝商祺", "敬具",
+        "よろしくお願いいたします", "よろしくお願いします", "감사합니다", "مع خالص الشكر", "مع التحية", "مع الشكر",
+        "تحياتي", "ขอบคุณค่ะ", "ขอบคุณครับ",
     )
     #: Words after a name that opens a line ("Priya here, …", "Xochitl Quetzal: my order…"); ":" included.
     name_markers: tuple[str, ...] = (
         "here", "speaking", "again", "from", ":", "calling", "writing", "on behalf", "!", "aquí", "hier", "ici",
+        "드림", "올림",
     )
     #: Titles before a name ("Mr Khoury", "Dr. Aziz"); a trailing dot is optional.
     name_titles: tuple[str, ...] = (
@@ -431,6 +434,8 @@ class RedactionSettings(_Section):
         "amazon", "paypal", "visa", "mastercard", "amex", "apple", "google", "android", "iphone", "windows",
         "microsoft", "whatsapp", "ups", "fedex", "dhl", "usps", "stripe", "klarna", "inc", "ltd", "llc", "gmbh",
         "plc", "corp", "co", "sa", "ag", "bv", "srl", "spa", "oy", "ab", "as",
+        # Thai politeness particles end a name in a script written without spaces between words
+        "ค่ะ", "คะ", "ครับ", "นะ", "จ้า",
     )
     # fmt: on
     #: Name gazetteer (docs/redaction.md "Names"): the most frequent first/last names per country of names-dataset,

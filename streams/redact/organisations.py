@@ -20,7 +20,14 @@ from __future__ import annotations
 
 import regex
 
-__all__ = ["HEAD_NOUNS", "INSTITUTION_WORDS", "PREFIXES", "organisation_spans"]
+__all__ = [
+    "HEAD_NOUNS",
+    "INSTITUTION_WORDS",
+    "PREFIXES",
+    "PUBLIC_INSTITUTION_WORDS",
+    "is_public_institution",
+    "organisation_spans",
+]
 
 # fmt: off
 #: Capitalised words that end (or continue) an organisation's name: "Mayo Clinic", "Kenya Airways".
@@ -57,6 +64,17 @@ PREFIXES: tuple[str, ...] = (
     "Policlinico", "Clínica", "Clinica", "Clinique", "Klinik", "Klinikum", "Ziekenhuis", "Szpital", "Stadtwerke",
     "Sparkasse", "Caixa", "Caja", "Colegio", "Instituto", "Institut", "Fundación", "Fundação", "Air",
 )
+#: Institutions named after the famous or the dead, never after their owner: a full name inside one of these
+#: ("Queen Elizabeth Hospital", "Hospital Israelita Albert Einstein", "Clínica Ricardo Palma") is the institution's
+#: name. Businesses ("Huy Nguyen Consulting", "Martin Brothers Plumbing") may carry their owner's name: not here.
+PUBLIC_INSTITUTION_WORDS: frozenset[str] = frozenset({
+    "Hospital", "Hospitals", "Clinic", "Clinics", "Hospice", "Infirmary", "Sanatorium", "Mosque", "Temple",
+    "Cathedral", "Chapel", "Parish", "University", "College", "School", "Academy", "Institute", "Council",
+    "Ministry", "Police", "Library", "Museum", "Foundation", "Airport", "Stadium", "Arena", "Universidad",
+    "Universidade", "Università", "Université", "Universität", "Universiteit", "Uniwersytet", "Hôpital",
+    "Ospedale", "Policlinico", "Clínica", "Clinica", "Clinique", "Klinik", "Klinikum", "Ziekenhuis", "Szpital",
+    "Colegio", "Instituto", "Institut", "Fundación", "Fundação",
+})
 # fmt: on
 #: Every word of a head noun or a prefix: what an organisation's name holds besides its founder's or town's name.
 INSTITUTION_WORDS: frozenset[str] = HEAD_NOUNS | frozenset(w for p in PREFIXES for w in p.split())
@@ -78,8 +96,18 @@ _BY_PREFIX = regex.compile(
 )
 
 
+_PUBLIC_WORD = regex.compile(
+    rf"(?<![\p{{L}}])(?:{'|'.join(sorted(PUBLIC_INSTITUTION_WORDS, key=len, reverse=True))})(?![\p{{L}}])"
+)
+
+
 def organisation_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) of every organisation name the module doc's rules find in ``text``."""
     spans = [m.span() for m in _BY_HEAD.finditer(text, overlapped=False)]
     spans.extend(m.span() for m in _BY_PREFIX.finditer(text))
     return spans
+
+
+def is_public_institution(name: str) -> bool:
+    """True when an organisation's name holds a ``PUBLIC_INSTITUTION_WORDS`` word: named after no owner."""
+    return _PUBLIC_WORD.search(name) is not None

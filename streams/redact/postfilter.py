@@ -19,6 +19,7 @@ the gazetteer and the position rules alike:
   with no word of its own type nearer ("ssn", "account", "born"), or a dotted quad right after a version word
   ("firmware 2.4.1.8").
 - **units**: a PERSON that is a unit of measure or a currency ("100 Mbps", "Rs. 4,750") is none.
+- **medicines**: a one-word PERSON with a dose after it ("Lipitor 20mg", "Jardiance 10 mg") is a medicine.
 - **calendar and counts**: a PERSON or LOCATION made only of weekdays or feasts ("Dienstag", "Ramadan"), of time
   units after a count ("5 dias úteis", "due mesi"), or of a count word before a time unit ("zwei Wochen") is a
   date or a duration, in any of the languages listed; months (above) are read in those languages too.
@@ -27,9 +28,10 @@ the gazetteer and the position rules alike:
   vehicle model after its make ("Hyundai Tucson", "Honda City") or an organisation's name
   (``streams/redact/organisations.py``: "Cleveland Clinic", "Bank of Ireland") is cut off; what is left of the
   finding outside them stays redacted ("Laurent Marionnaud" after "Yves Saint" keeps "Marionnaud"). A full
-  name of two words or more inside an organisation's name stays redacted: "Huy Nguyen Consulting" may be one
-  person's business. Single words ("Chase", "Dell") stay names unless a commerce noun follows: a customer may be
-  called that.
+  name of two words or more inside a business's name stays redacted: "Huy Nguyen Consulting" may be one
+  person's business; inside a hospital's, university's or airport's it is no customer's ("Queen Elizabeth
+  Hospital", ``PUBLIC_INSTITUTION_WORDS``). Single words ("Chase", "Dell") stay names unless a commerce noun
+  follows: a customer may be called that.
 - **fragments of a longer number**: a credit card found by Presidio's regex inside a longer dashed or dotted
   digit chain ("840-6862294-1617607", an order number) is part of that chain, not a card; the whole-run shape
   recognisers still see the chain as a whole.
@@ -42,7 +44,7 @@ from collections.abc import Iterable
 import regex
 from presidio_analyzer import RecognizerResult
 
-from streams.redact.organisations import INSTITUTION_WORDS, organisation_spans
+from streams.redact.organisations import INSTITUTION_WORDS, is_public_institution, organisation_spans
 from streams.redact.recognizers.phone import nearest_keyword
 
 __all__ = [
@@ -216,6 +218,8 @@ _TIME_UNITS = frozenset(TIME_UNITS)
 _COUNTS = frozenset(COUNT_WORDS)
 _COUNT_BEFORE = regex.compile(r"(?<![\p{L}\d.,])(?:\d{1,3}|\p{L}+)[ \t]+$")
 _UNIT_AFTER = regex.compile(r"[ \t]+(\p{L}+)")
+#: A dose after a medicine's name: "20mg", "10 mg", "100 mcg", "0.5 ml", "1,000 IU".
+_DOSE_AFTER = regex.compile(r"[ \t]+\d[\d.,]*[ \t]?(?i:mg|mcg|µg|ug|ml|iu|units?)(?![\p{L}\d])")
 _FINDING_WORDS = regex.compile(r"[\p{L}\p{M}-]+")
 _CHAIN_BEFORE = regex.compile(r"\d[-.]$")
 _CHAIN_AFTER = regex.compile(r"[-.]\d")
@@ -294,6 +298,14 @@ def _brand(text: str, result: RecognizerResult) -> bool:
     return bool(_COMMERCE_AFTER.match(text, result.end) or _DETERMINED_AFTER.match(text, result.end))
 
 
+def _dosed(text: str, result: RecognizerResult) -> bool:
+    """One word with a dose after it ("Lipitor 20mg", "it's Eutirox 100 mcg") is a medicine, even after a word
+    that often introduces a name; a name of two words stays."""
+    if " " in text[result.start : result.end].strip():
+        return False
+    return _DOSE_AFTER.match(text, result.end) is not None
+
+
 def _chain_fragment(text: str, result: RecognizerResult) -> bool:
     if _recognizer(result) != _PRESIDIO_CARD:
         return False
@@ -324,7 +336,7 @@ def _impossible(text: str, result: RecognizerResult, identifier_words: frozenset
     if result.entity_type == _PERSON:
         if text[result.start : result.end].casefold() in _UNITS:
             return True
-        if _dated_month(text, result.start, result.end) or _brand(text, result):
+        if _dated_month(text, result.start, result.end) or _brand(text, result) or _dosed(text, result):
             return True
     return result.entity_type == _CARD and _chain_fragment(text, result)
 
@@ -347,9 +359,13 @@ def _outside_names(
     pieces = _outside(text, result, brands) if brands else [result]
     if not organisations:
         return pieces
+    public = [(s, e) for s, e in organisations if is_public_institution(text[s:e])]
     out = []
     for piece in pieces:
-        out.extend([piece] if _full_name(text, piece) else _outside(text, piece, organisations))
+        if _full_name(text, piece):
+            out.extend(_outside(text, piece, public) if public else [piece])
+        else:
+            out.extend(_outside(text, piece, organisations))
     return out
 
 

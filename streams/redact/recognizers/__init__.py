@@ -37,6 +37,7 @@ from streams.redact.recognizers.obfuscated_email import ObfuscatedEmailRecognize
 from streams.redact.recognizers.phone import ChatPhoneRecognizer
 from streams.redact.recognizers.place_names import PlaceNameRecognizer
 from streams.redact.recognizers.spelled_phone import SpelledPhoneRecognizer
+from streams.redact.recognizers.spoken_details import SpokenDetailsRecognizer, might_hold_spoken_number
 from streams.redact.recognizers.street_address import StreetAddressRecognizer, might_hold_address
 
 __all__ = [
@@ -121,6 +122,7 @@ def build_recognizers(settings: RedactionSettings) -> list[GatedRecognizer]:
             has_digit,
         ),
         GatedRecognizer(SpelledPhoneRecognizer(language=lang), has_letters),
+        GatedRecognizer(SpokenDetailsRecognizer(language=lang), might_hold_spoken_number),
         GatedRecognizer(EmailRecognizer(supported_language=lang), has_at),
         GatedRecognizer(ObfuscatedEmailRecognizer(language=lang), might_hold_obfuscated_email),
         GatedRecognizer(CreditCardRecognizer(supported_language=lang), has_digit),

@@ -24,6 +24,7 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
+import regex
 from presidio_analyzer import AnalysisExplanation, LocalRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
@@ -38,7 +39,8 @@ __all__ = ["IntroducedNameRecognizer", "has_upper"]
 
 ENTITY = "PERSON"
 #: One name token: letters, with inner apostrophes or hyphens ("O'Neil", "Al-Sayed", "Jean-Luc").
-_TOKEN = re.compile(r"[^\W\d_]+(?:['’‘-][^\W\d_]+)*")
+#: Letters with their combining marks: Thai, Devanagari and Vietnamese write vowels and tones as marks.
+_TOKEN = regex.compile(r"\p{L}[\p{L}\p{M}]*(?:['’‘-]\p{L}[\p{L}\p{M}]*)*")
 #: Between name tokens: spaces or tabs only (a line break or punctuation ends the name).
 _GAP = re.compile(r"[ \t]+")
 #: All-capital tokens this short are acronyms ("ATM", "PIN", "VAT"), not names.
@@ -49,6 +51,11 @@ _ADDRESS_END = re.compile(r"[ \t]*(?:[,.!?;]|$)")
 _MIN_TYPO_WORD = 4
 #: Lower-case words shorter than this are not read as names after an introducer ("for el", "hi ok").
 _MIN_LOWERCASE_NAME = 3
+#: Labels inside a name ("Thu" in "Nguyễn Thị Thu Hà") are abbreviations: this short at most.
+_MAX_BRIDGED_LETTERS = 4
+_NOT_NAMES = frozenset(NOT_NAMES)
+#: "is" between an introducer and the name, in the introducers' languages ("tên là", "nama saya adalah").
+_COPULA = re.compile(r"(?:is|es|est|ist|é|là|la|adalah|ay)[ \t]+(?=[^\W\d_])", re.IGNORECASE)
 #: A "name" of one letter is an initial or a currency sign's letter ("from R$ 59,90"), not enough to redact.
 _MIN_NAME_LETTERS = 2
 _VOCATIVE = re.compile(r",[ \t]+(?=[^\W\d_])")
@@ -181,7 +188,7 @@ class IntroducedNameRecognizer(LocalRecognizer):
         self._signoff = (
             re.compile(
                 rf"(?<![\w'’])(?:{_trie(closings)})"
-                rf"(?:[ \t]*[,.!:;-][ \t]*\n?[ \t]*|[ \t]*\n[ \t]*|[ \t]+)(?=[^\W\d_])",
+                rf"(?:[ \t]*[,.!:;،，、。-][ \t]*\n?[ \t]*|[ \t]*\n[ \t]*|[ \t]+)(?=[^\W\d_])",
                 re.IGNORECASE,
             )
             if closings
@@ -213,7 +220,9 @@ class IntroducedNameRecognizer(LocalRecognizer):
     def _is_name_token(self, token: str) -> bool:
         lowered = token.lower().replace("’", "'").replace("‘", "'")
         if _caseless(token):
-            return True  # Japanese, Chinese, Korean, Thai names: scripts without capitals ("Hi ヒデ", "name is 石山")
+            # Japanese, Chinese, Korean, Thai names: scripts without capitals ("Hi ヒデ", "name is 石山"); a
+            # listed particle ends them (Thai "ค่ะ": no spaces between words there).
+            return lowered not in self._excluded
         if not token[0].isupper():
             # Customers type names in lower case ("my name is priya mondaini", "best,\nvesuvio"): after an
             # introducer, a gazetteer name or a word that is no English word.
@@ -241,7 +250,7 @@ class IntroducedNameRecognizer(LocalRecognizer):
             capital_ok = not capitalised_only or token[0].isupper() or _caseless(token)
             if leading_particles and end is None and not (token[0].isupper() or _caseless(token)):
                 capital_ok = False  # "Mevr. ten Harckel": particles may open a name only before a capital
-            if capital_ok and self._is_name_token(token):
+            if capital_ok and (self._is_name_token(token) or self._bridged(text, token, match.end(), end)):
                 end = match.end()
                 tokens += 1
             elif token.lower() in self._particles and (end is not None or tokens == 0):
@@ -253,6 +262,17 @@ class IntroducedNameRecognizer(LocalRecognizer):
                 break
             pos = gap.end()
         return end
+
+    def _bridged(self, text: str, token: str, token_end: int, name_end: int | None) -> bool:
+        """A short capitalised word that is a label elsewhere ("Thu" for Thursday) between two words of one name
+        is part of it: "Nguyễn Thị Thu Hà"."""
+        if name_end is None or not token[0].isupper() or len(token) > _MAX_BRIDGED_LETTERS:
+            return False
+        if token.lower() not in _NOT_NAMES:
+            return False
+        following = _GAP.match(text, token_end)
+        after = _TOKEN.match(text, following.end()) if following is not None else None
+        return after is not None and after.group()[0].isupper() and self._is_name_token(after.group())
 
     def _starts(self, text: str) -> Iterator[tuple[re.Match[str], bool]]:
         """Introducer matches, then acknowledgement matches (the latter need punctuation after the name)."""
@@ -277,18 +297,23 @@ class IntroducedNameRecognizer(LocalRecognizer):
             return []
         results: list[RecognizerResult] = []
         for intro, needs_punct in self._starts(text):
-            end = self._name_end(text, intro.end())
+            start = intro.end()
+            end = self._name_end(text, start)
+            copula = _COPULA.match(text, start) if end is None else None
+            if copula is not None:  # "em tên là Thu Hà": the shorter introducer "em tên" matched first
+                start = copula.end()
+                end = self._name_end(text, start)
             if end is None or (needs_punct and not _ADDRESS_END.match(text, end)):
                 continue
-            if names_a_company(text, intro.end(), end):
+            if names_a_company(text, start, end):
                 continue
             explanation = AnalysisExplanation(
                 recognizer=self.name,
                 original_score=self._score,
                 textual_explanation="capitalised name after an introducer phrase",
             )
-            if _letters(text[intro.end() : end]) >= _MIN_NAME_LETTERS:
-                results.append(self._result(intro.end(), end, explanation))
+            if _letters(text[start:end]) >= _MIN_NAME_LETTERS:
+                results.append(self._result(start, end, explanation))
         if self._marker is not None:
             for line in self._line_start.finditer(text):
                 end = self._name_end(text, line.end(), capitalised_only=True)

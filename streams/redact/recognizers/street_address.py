@@ -34,6 +34,7 @@ from streams.redact.recognizers.cued_street import CuedStreets
 from streams.redact.recognizers.name_words import COMPANY_DESIGNATORS, NOT_NAMES
 from streams.redact.recognizers.street_words import (
     ADDRESS_CUES,
+    BUILDING_WORDS,
     CALENDAR_WORDS,
     CHAIN_UNITS,
     COMPOUND_ENDINGS,
@@ -105,6 +106,17 @@ _CHAIN_GAP = rf"(?:{_S}*[,;]{_S}*|{_S}+-{_S}+|{_S}+)"
 _UNIT_CHAIN = regex.compile(
     rf"(?<![\p{{L}}\d]){_CHAIN_ELEMENT}(?:{_CHAIN_GAP}{_CHAIN_ELEMENT})+"
     rf"(?:{_S}+(?i:{_alternation(DOOR_SIDES)})(?![\p{{L}}\d]))?"
+)
+_UNITS_IN_A_ROW = rf"{_CHAIN_ELEMENT}(?:{_CHAIN_GAP}{_CHAIN_ELEMENT})*"
+_BUILDING = rf"(?i:{_alternation(BUILDING_WORDS)})\.?"
+_BUILDING_NAME_WORD = r"[\p{L}][\p{L}\p{M}'’-]*"
+_BUILDING_NAME = rf"{_BUILDING_NAME_WORD}(?:{_S}+{_BUILDING_NAME_WORD}){{0,2}}"
+#: A named building beside its flat, floor or room: "Torre Coral depto 1104", "Sarit View Apts 4th floor",
+#: "résidence Nour imm 4 appt 12", "bldg 3 unit 5c sampaguita condo". The name is the group ``name``.
+_NAMED_BUILDING = regex.compile(
+    rf"(?<![\p{{L}}\d])(?:(?P<name>{_BUILDING_NAME}){_S}+{_BUILDING}|{_BUILDING}{_S}+(?P<name>{_BUILDING_NAME}))"
+    rf"{_CHAIN_GAP}{_UNITS_IN_A_ROW}"
+    rf"|(?<![\p{{L}}\d]){_UNITS_IN_A_ROW}{_CHAIN_GAP}(?P<name>{_BUILDING_NAME}){_S}+{_BUILDING}(?![\p{{L}}\d])"
 )
 #: A lower-case street line: a house number, one to three lower-case words, a street suffix ("27 holloway close",
 #: "1187 elmwood dr", "12 ngong rd"). It counts only when a word of the name is no English word (below).
@@ -242,6 +254,25 @@ def _unit_chains(text: str) -> list[tuple[int, int]]:
         elements = regex.split(_CHAIN_GAP, match.group())
         if any(not _COUNTING_ELEMENT.match(e) for e in elements if e[:1].isalpha()):
             out.append(match.span())
+    return out
+
+
+def _named_buildings(text: str) -> list[tuple[int, int]]:
+    """A building's name with the flat, floor or room beside it (``_NAMED_BUILDING``). The name's leading common
+    words are left out ("we are in Sarit View Apts…" starts at "Sarit"); a name of common words only ("the main
+    building 2nd floor") is no building's name, and the unit alone is left to the other patterns."""
+    if not _DIGIT.search(text):
+        return []
+    out = []
+    for match in _NAMED_BUILDING.finditer(text):
+        name_start, name_end = match.span("name")
+        words = list(_WORD_RUN.finditer(text, name_start, name_end))
+        while words and words[0].group().casefold() in COMMON_WORDS:
+            words.pop(0)
+        if not any(w.group().casefold() not in COMMON_WORDS for w in words):
+            continue
+        start = words[0].start() if name_start == match.start() else match.start()
+        out.append((start, match.end()))
     return out
 
 
@@ -605,6 +636,7 @@ class StreetAddressRecognizer(PatternRecognizer):
         if self._cued is not None:
             results.extend(self._result(s, e, _STRONG, "cued street name") for s, e in self._cued.find(text))
         results.extend(self._result(s, e, _STRONG, "unit chain") for s, e in _unit_chains(text))
+        results.extend(self._result(s, e, _STRONG, "named building + unit") for s, e in _named_buildings(text))
         results.extend(self._result(s, e, _STRONG, "lower-case street, unknown name") for s, e in self._lower(text))
         for r in results:
             r.end = self._trim(text, r.start, r.end)
@@ -612,12 +644,13 @@ class StreetAddressRecognizer(PatternRecognizer):
             r.end = self._extent.forward(text, r.end)
             anchor = r.analysis_explanation.pattern_name if r.analysis_explanation else ""
             r.start = self._extent.backward(text, r.start, within_part=anchor in _POSTCODE_ANCHORS)
-            unit = self._unit_before.search(text, max(0, r.start - 24), r.start)
-            if unit:
-                r.start = unit.start()  # "Plot 7, Adeola Odeku Street", "Bât. C, 8 avenue Jean Jaurès"
             article = _ARTICLE_BEFORE.search(text, max(0, r.start - 5), r.start)
             if article and text[r.start : r.start + 1].isupper():
                 r.start = article.start()  # "The Old Rectory, Mill Lane": the house name's article
+            unit = self._unit_before.search(text, max(0, r.start - 24), r.start)
+            if unit:
+                # "Plot 7, Adeola Odeku Street", "Bât. C, 8 avenue Jean Jaurès", "Apt 14, The Maltings, …"
+                r.start = unit.start()
         # The clause after "my address is" is the address as the customer wrote it: no extent, no trimming.
         results.extend(self._result(s, e, _STRONG, _CLAUSE) for s, e in self._clauses.find(text))
         return EntityRecognizer.remove_duplicates([r for r in results if r.end > r.start])

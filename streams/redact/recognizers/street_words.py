@@ -11,6 +11,7 @@ from __future__ import annotations
 __all__ = [
     "ADDRESS_CUES",
     "CALENDAR_WORDS",
+    "BUILDING_WORDS",
     "CHAIN_UNITS",
     "DOOR_SIDES",
     "FLOOR_WORDS",
@@ -178,6 +179,14 @@ CHAIN_UNITS: tuple[str, ...] = (
     "lgh", "lägenhet", "daire", "kat", "dpt", "puerta", "pta", "mieszkanie", "lokal", "andar", "shop", "lt",
     "lantai", "imm", "immeuble", "villa", "office", "condo", "phase", "sector", "street", "st", "road", "rd",
     "lane", "gali", "purok", "sitio", "zone", "kavling", "ruko", "gedung",
+)
+#: Words that make the one to three words beside them a building's name ("Sarit View Apts", "Torre Coral",
+#: "Mwalimu House", "résidence Nour"): with a flat, floor or room number next to it, that name is part of the address.
+BUILDING_WORDS: tuple[str, ...] = (
+    "tower", "towers", "torre", "torres", "house", "apts", "apartments", "apartamentos", "apartemen", "condo",
+    "condominium", "condominio", "condomínio", "heights", "plaza", "residence", "résidence", "residency",
+    "residencial", "residences", "mansion", "mansions", "court", "building", "bldg", "edificio", "edifício",
+    "edif", "vihar", "enclave", "villas", "complex", "chambers", "gedung", "immeuble", "lodge", "manor",
 )
 #: Ordinal floors written before their word: "2nd floor", "4th flr", "2. OG", "3º piso".
 FLOOR_WORDS: tuple[str, ...] = (
