@@ -136,6 +136,7 @@ CORPORA: dict[str, Callable[[int, int], list[LabelledText]]] = {
     "handwritten_blind7": _handwritten("blind7"),
     "handwritten_blind8": _handwritten("blind8"),
     "handwritten_blind9": _handwritten("blind9"),
+    "handwritten_blind10": _handwritten("blind10"),
     "ours": _ours,
 }
 

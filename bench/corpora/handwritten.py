@@ -45,6 +45,7 @@ FILES = {
     "blind7": Path(__file__).with_name("handwritten_blind7.txt"),
     "blind8": Path(__file__).with_name("handwritten_blind8.txt"),
     "blind9": Path(__file__).with_name("handwritten_blind9.txt"),
+    "blind10": Path(__file__).with_name("handwritten_blind10.txt"),
 }
 
 _SLICES = re.compile(r"^\{\{SLICES:([^{}|]+)\}\} ")

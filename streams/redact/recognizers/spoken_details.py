@@ -20,7 +20,7 @@ import regex
 from presidio_analyzer import AnalysisExplanation, LocalRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
-from streams.redact.recognizers.street_words import DIRECTIONALS, LOWERCASE_SAFE_SUFFIXES, UNIT_DESIGNATORS
+from streams.redact.recognizers.street_words import DIRECTIONALS, LOWERCASE_SAFE_SUFFIXES, SUFFIXES, UNIT_DESIGNATORS
 
 __all__ = ["SpokenDetailsRecognizer", "might_hold_spoken_number"]
 
@@ -59,23 +59,49 @@ _NUMBER_WORD = rf"(?:{_alternation([*_DIGIT_WORDS, *_WIDE_WORDS])})(?![\p{{L}}\d
 _NUMBER_RUN = rf"{_NUMBER_WORD}(?:{_S}(?:and{_S})?{_NUMBER_WORD})*"
 _DIGIT_RUN = rf"(?:(?:{_alternation(_REPEAT)}){_S})?(?:{_alternation(list(_DIGIT_WORDS))}|\d)(?![\p{{L}}\d])"
 _LOWER_WORD = r"\p{Ll}[\p{Ll}'’-]*"
+_CAPITAL_WORD = r"\p{Lu}[\p{L}'’-]*"
+#: "flat four, …", "unit three …", "house number twenty-one, …", "number nine …": a unit or house number first.
+_LEADING_UNIT = (
+    rf"(?:(?:flat|apartment|apt|unit|suite|house{_S}number|house|plot{_S}number|plot|number){_S}{_NUMBER_RUN}"
+    rf"(?:{_S}[a-z])?(?![\p{{L}}\d])[,.]?{_S})"
+)
+#: The house number: number words, a letter ("twelve B"), a second number after "stroke"/"dash" ("3/15").
+_HOUSE_NUMBER = rf"{_NUMBER_RUN}(?:{_S}[A-Za-z](?![\p{{L}}\d]))?(?:{_S}(?:stroke|slash|dash){_S}{_NUMBER_RUN})?"
+_DIRECTION = rf"(?:{_alternation([*DIRECTIONALS, 'northeast', 'northwest', 'southeast', 'southwest'])})"
+_TRAILING_UNIT = rf"(?:,?{_S}(?:{_alternation(UNIT_DESIGNATORS)}){_S}(?:number{_S})?{_NUMBER_RUN})?"
+#: Spoken in lower case: two number words or more and a suffix that is no everyday word.
 _STREET_LINE = regex.compile(
-    rf"(?i)(?<![\p{{L}}\d])(?P<number>{_NUMBER_RUN}){_S}(?:(?:{_alternation(DIRECTIONALS)}){_S})?"
+    rf"(?i)(?<![\p{{L}}\d])(?P<unit>{_LEADING_UNIT})?(?P<number>{_HOUSE_NUMBER}){_S}(?:{_DIRECTION}{_S})?"
     rf"(?:{_LOWER_WORD}{_S}){{1,3}}(?:{_alternation(LOWERCASE_SAFE_SUFFIXES)})(?![\p{{L}}\d])"
-    rf"(?:{_S}(?:{_alternation(UNIT_DESIGNATORS)}){_S}(?:number{_S})?{_NUMBER_RUN})?"
+    rf"(?:{_S}{_DIRECTION}(?![\p{{L}}\d]))?{_TRAILING_UNIT}"
+)
+#: Transcribed with a capitalised street name ("fourteen Commercial Street", "twenty two Marine Parade"): one
+#: number word is enough, any street suffix.
+_NAMED_STREET_LINE = regex.compile(
+    rf"(?<![\p{{L}}\d])(?P<unit>(?i:{_LEADING_UNIT}))?(?P<number>(?i:{_HOUSE_NUMBER})){_S}"
+    rf"(?:{_CAPITAL_WORD}{_S}){{1,3}}(?i:{_alternation(SUFFIXES)})(?![\p{{L}}\d])"
+    rf"(?:{_S}(?i:{_DIRECTION})(?![\p{{L}}\d]))?(?i:{_TRAILING_UNIT})"
 )
 _POSTCODE = regex.compile(
     rf"(?i)(?<![\p{{L}}])(?:{_alternation(_POSTCODE_WORDS)})(?:{_S}\p{{L}}+){{0,2}}?{_S}"
     rf"(?P<code>{_DIGIT_RUN}(?:{_S}{_DIGIT_RUN}){{2,9}})"
 )
 _DAY = rf"(?:(?:twenty|thirty)[ \t-]+)?(?:{_alternation(_ORDINALS)})|\d{{1,2}}(?:st|nd|rd|th)?"
+_MONTH = rf"(?:{_alternation(_MONTHS)})"
+_SPOKEN_DATE = (
+    rf"{_MONTH}{_S}(?:the{_S})?(?:{_DAY})(?:{_S}of)?{_S}{_NUMBER_RUN}"  # "april fourth nineteen ninety"
+    rf"|(?:the{_S})?(?:{_DAY}){_S}of{_S}{_MONTH}{_S}{_NUMBER_RUN}"  # "the third of March nineteen eighty seven"
+    rf"|{_NUMBER_WORD}(?:{_S}(?:and{_S})?{_NUMBER_WORD}){{2,}}"  # "nine eleven two thousand and one"
+)
 _BIRTH_DATE = regex.compile(
-    rf"(?i)(?<![\p{{L}}])(?:{_alternation(_BIRTH_WORDS)})(?:{_S}\p{{L}}+){{0,3}}?{_S}"
-    rf"(?P<date>(?:{_alternation(_MONTHS)}){_S}(?:the{_S})?(?:{_DAY})(?:{_S}of)?{_S}{_NUMBER_RUN})"
+    rf"(?i)(?<![\p{{L}}])(?:{_alternation(_BIRTH_WORDS)})(?:{_S}\p{{L}}+){{0,3}}?{_S}(?P<date>{_SPOKEN_DATE})"
 )
 _ANY_NUMBER_WORD = regex.compile(rf"(?i)(?<![\p{{L}}]){_NUMBER_WORD}")
 _WORD = regex.compile(r"\p{L}+")
+_NUMBER_WORDS = regex.compile(rf"(?i)(?<![\p{{L}}]){_NUMBER_WORD}")
 _MIN_HOUSE_NUMBER_WORDS = 2
+#: Number words that are also articles: "one Customer Service Center" is no house number.
+_DETERMINERS = frozenset({"one", "o", "oh"})
 _MIN_POSTCODE_DIGITS = 5
 
 
@@ -133,8 +159,13 @@ class SpokenDetailsRecognizer(LocalRecognizer):
         results = []
         if "STREET_ADDRESS" in entities:
             for m in _STREET_LINE.finditer(text):
-                if len(_WORD.findall(m.group("number"))) >= _MIN_HOUSE_NUMBER_WORDS:
+                if len(_NUMBER_WORDS.findall(m.group("number"))) >= _MIN_HOUSE_NUMBER_WORDS:
                     results.append(self._result("STREET_ADDRESS", m.start(), m.end(), "street line in words"))
+            results.extend(
+                self._result("STREET_ADDRESS", m.start(), m.end(), "named street in words")
+                for m in _NAMED_STREET_LINE.finditer(text)
+                if m.group("unit") or m.group("number").strip(" \t,-").casefold() not in _DETERMINERS
+            )
         if "LOCATION" in entities:
             for m in _POSTCODE.finditer(text):
                 if _digits(m.group("code")) >= _MIN_POSTCODE_DIGITS:

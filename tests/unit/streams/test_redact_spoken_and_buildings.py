@@ -43,6 +43,16 @@ def touched(analyzer: FastAnalyzer, text: str, value: str) -> bool:
         ("zip code double seven five two one please", "LOCATION", "double seven five two one"),
         ("my birthday is april fourth nineteen ninety", "DATE_OF_BIRTH", "april fourth nineteen ninety"),
         ("i was born march the twenty first of eighty two", "DATE_OF_BIRTH", "march the twenty first of eighty two"),
+        ("my date of birth is the third of March nineteen eighty seven", "DATE_OF_BIRTH",
+         "the third of March nineteen eighty seven"),
+        ("my birthday is nine eleven two thousand and one", "DATE_OF_BIRTH", "nine eleven two thousand and one"),
+        ("aye it's flat three, fourteen Commercial Street in Dundee", "STREET_ADDRESS",
+         "flat three, fourteen Commercial Street"),
+        ("I'm at one twenty one Peachtree Street Northeast, unit nine, Atlanta", "STREET_ADDRESS",
+         "one twenty one Peachtree Street Northeast, unit nine"),
+        ("sorry, three stroke fifteen Anzac Parade, Kensington", "STREET_ADDRESS", "three stroke fifteen Anzac Parade"),
+        ("I stay at house number twenty-one, Sakaman road, behind the station", "STREET_ADDRESS",
+         "house number twenty-one, Sakaman road"),
     ],
 )  # fmt: skip
 def test_spoken_details_are_found(text: str, entity: str, value: str) -> None:
@@ -59,6 +69,7 @@ def test_spoken_details_are_found(text: str, entity: str, value: str) -> None:
         "I need two of them by friday, three or four",  # numbers, no street, no postcode word
         "my zip broke on the jacket, two three days ago",  # a postcode word, four digits' worth only
         "I was born in march and turned thirty",  # a birth word and a month, no day and year
+        "I called one Customer Service Center twice",  # "one" as an article is no house number
     ],
 )
 def test_spoken_near_misses_are_left(text: str) -> None:
