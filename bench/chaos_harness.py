@@ -19,6 +19,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -100,6 +101,17 @@ def _http_ok(url: str) -> bool:
         return False
 
 
+def _http_answers(url: str) -> bool:
+    """Whether a web server answers at ``url`` at all (any status: a 503 "starting" is an answer)."""
+    try:
+        with urllib.request.urlopen(url, timeout=_HTTP_TIMEOUT_S):  # noqa: S310 - our own URL
+            return True
+    except urllib.error.HTTPError:
+        return True
+    except OSError:
+        return False
+
+
 # --------------------------------------------------------------------------------------------------------
 # The worker
 # --------------------------------------------------------------------------------------------------------
@@ -112,20 +124,29 @@ class WorkerProcess:
     host crash or an OOM kill of the container would.
     """
 
-    def __init__(self, index: int, env: Mapping[str, str], cwd: Path, ingest_url: str) -> None:
+    #: The command after ``python -m cxpulse``, and the log file's name before the index.
+    COMMAND: tuple[str, ...] = ("worker", "--no-migrate")
+    LOG_NAME = "worker"
+
+    def __init__(self, index: int, env: Mapping[str, str], cwd: Path, ingest_url: str, health_url: str = "") -> None:
         self.index = index
         self.env = dict(env)
         self.cwd = cwd
+        #: Where Twilio's posts go: this worker's ingest, or (``health_url`` given) the ingest processes'.
         self.ingest_url = ingest_url
-        self.log_path = cwd / f"worker-{index}.log"
+        #: Where ``/health/processing`` answers: the ingest port, or the worker's health port without ingest.
+        self.health_url = health_url or ingest_url
+        self.log_path = cwd / f"{self.LOG_NAME}-{index}.log"
         self.process: subprocess.Popen[bytes] | None = None
         self.started_at = 0.0
 
+    @property
+    def serves_ingest(self) -> bool:
+        return self.health_url == self.ingest_url
+
     def start(self) -> WorkerProcess:
         """Spawn and return at once (the caller times readiness)."""
-        self.process = spawn_logged(
-            [sys.executable, "-m", "cxpulse", "worker", "--no-migrate"], self.env, self.cwd, self.log_path
-        )
+        self.process = spawn_logged([sys.executable, "-m", "cxpulse", *self.COMMAND], self.env, self.cwd, self.log_path)
         self.started_at = time.monotonic()
         return self
 
@@ -140,10 +161,13 @@ class WorkerProcess:
         return None if self.process is None else self.process.poll()
 
     def ingest_ready(self) -> bool:
-        return _http_ok(f"{self.ingest_url}/twilio/health")
+        """Ingest answers; for a worker without ingest: its web server answers at all (503 while starting)."""
+        if self.serves_ingest:
+            return _http_ok(f"{self.ingest_url}/twilio/health")
+        return _http_answers(f"{self.health_url}/health/processing")
 
     def processing_ready(self) -> bool:
-        return _http_ok(f"{self.ingest_url}/health/processing")
+        return _http_ok(f"{self.health_url}/health/processing")
 
     def wait_ingest_ready(self, timeout: float = _WORKER_READY_TIMEOUT_S) -> float:
         """Seconds from spawn to the ingest health check answering 200; raises when the worker dies or times out."""
@@ -191,6 +215,14 @@ class WorkerProcess:
         return "\n".join(self.log_text().splitlines()[-lines:])
 
 
+class IngestProcess(WorkerProcess):
+    """``python -m cxpulse ingest``: the product's edge (signatures, normalisation, the raw topic), without faust.
+    Several share the deployment's port (``[ingest] reuse_port``)."""
+
+    COMMAND = ("ingest",)
+    LOG_NAME = "ingest"
+
+
 # --------------------------------------------------------------------------------------------------------
 # The private stack and the deployment on it
 # --------------------------------------------------------------------------------------------------------
@@ -209,6 +241,8 @@ class ChaosDeployment:
     env: dict[str, str]
     stack: Stack
     workers: list[WorkerProcess] = field(default_factory=list)
+    #: ``cxpulse ingest`` processes (``start_ingest``); none: every worker serves ingest itself.
+    ingests: list[IngestProcess] = field(default_factory=list)
     #: Held while the bench itself kills/restarts the worker, so the supervisor check does not "rescue" it.
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -308,18 +342,42 @@ class ChaosDeployment:
 
     def dispose(self, keep: bool) -> None:
         """End of a bench: kill its workers, stop the stack, and remove the state dir unless it is to be ``keep``t."""
-        for worker in self.workers:
-            worker.kill()
+        for process in [*self.workers, *self.ingests]:
+            process.kill()
         with contextlib.suppress(Exception):
             self.down()
         if not keep:
             shutil.rmtree(self.root, ignore_errors=True)
 
+    def start_ingest(self, count: int, timeout: float = _WORKER_READY_TIMEOUT_S) -> list[IngestProcess]:
+        """``count`` ``cxpulse ingest`` processes on the deployment's ingest port, returned once it answers; the
+        workers spawned after this serve no ingest (``[worker] ingest = false``), as ``cxpulse demo`` runs them."""
+        for _ in range(count):
+            self.ingests.append(IngestProcess(len(self.ingests), self.env, self.root, self.ingest_url).start())
+        deadline = time.monotonic() + timeout
+        while not _http_ok(f"{self.ingest_url}/twilio/health"):
+            dead = [i for i in self.ingests if not i.alive()]
+            if dead:
+                tail = dead[0].log_tail(40)
+                raise RuntimeError(f"ingest {dead[0].index} exited with {dead[0].returncode()}:\n{tail}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"ingest not answering after {timeout:.0f}s")
+            time.sleep(0.25)
+        return self.ingests
+
     def spawn_worker(self, ingest_port: int | None = None) -> WorkerProcess:
         """A new worker process (index = how many ran before). Without ``ingest_port`` it takes the deployment's
         port, so the previous one must be gone; with one (a free port), it runs beside the others as one more
-        member of the group, serving ingest on that port (signatures still cover the shared public URL)."""
+        member of the group, serving ingest on that port (signatures still cover the shared public URL). Once
+        ``start_ingest`` ran, the worker serves only its health endpoint, on a port of its own."""
         env, url = self.env, self.ingest_url
+        if self.ingests:
+            port = ingest_port if ingest_port is not None else free_ports(1)[0]
+            env = {**self.env, "CXPULSE_WORKER__INGEST": "false", "CXPULSE_WORKER__HEALTH_PORT": str(port)}
+            health = f"http://{self.settings.worker.health_host}:{port}"
+            worker = WorkerProcess(len(self.workers), env, self.root, url, health_url=health).start()
+            self.workers.append(worker)
+            return worker
         if ingest_port is not None:
             env = {**self.env, "CXPULSE_INGEST__PORT": str(ingest_port)}
             url = f"http://{self.settings.ingest.host}:{ingest_port}"

@@ -217,6 +217,8 @@ class FreshnessReport:
     concurrency: int
     target_p99_s: float
     cores: int = 0
+    #: ``cxpulse ingest`` processes in front of the workers; 0 = ingest inside each worker.
+    ingest_processes: int = 0
     uptime_start: str = ""
     uptime_end: str = ""
     stack_up_s: float = 0.0
@@ -237,7 +239,8 @@ def render(report: FreshnessReport) -> str:
     lines = [
         f"machine: {report.cores} cores; start: {report.uptime_start}",
         f"                 end:   {report.uptime_end}",
-        f"deployment: {report.partitions} partitions, {report.workers} worker(s), every stage on; "
+        f"deployment: {report.partitions} partitions, {report.workers} worker(s), "
+        f"{report.ingest_processes or 'no'} separate ingest process(es), every stage on; "
         f"{report.concurrency} connections; steps of {report.duration_s:g} s",
         "",
         f"{'step':>12} {'achieved':>10} {'200/s':>8} {'lag p99':>8} {'msgs':>6} {'p50':>8} {'p99':>8} {'max':>8} "
@@ -382,6 +385,7 @@ class FreshnessRun:
             duration_s=args.duration,
             partitions=args.partitions,
             workers=args.workers,
+            ingest_processes=args.ingest_processes,
             concurrency=args.concurrency,
             target_p99_s=args.target_p99,
             cores=cores(),
@@ -414,9 +418,11 @@ class FreshnessRun:
         d.up()
         r.stack_up_s = time.monotonic() - started
         started = time.monotonic()
+        if args.ingest_processes:
+            d.start_ingest(args.ingest_processes, WORKER_READY_TIMEOUT_S)
         workers = d.start_workers(args.workers, WORKER_READY_TIMEOUT_S)
         r.workers_ready_s = time.monotonic() - started
-        targets = [w.ingest_url for w in workers]
+        targets = sorted({w.ingest_url for w in workers})
         self.say(f"stack up in {r.stack_up_s:.1f} s, {args.workers} worker(s) ready in {r.workers_ready_s:.1f} s")
         posts = self._posts()
         with d.clickhouse() as poll_client, d.clickhouse() as client:
@@ -557,6 +563,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--warmup-s", type=float, default=DEFAULT_WARMUP_S, help="unmeasured first step (default 10)")
     parser.add_argument("--partitions", type=int, default=DEFAULT_PARTITIONS, help="partitions per topic")
     parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS, help="cxpulse worker processes")
+    parser.add_argument(
+        "--ingest-processes",
+        type=int,
+        default=1,
+        help="`cxpulse ingest` processes in front of the workers, as `cxpulse demo` runs them (0: each worker "
+        "serves ingest itself)",
+    )
     parser.add_argument("--concurrency", type=int, default=DEFAULT_CONCURRENCY, help="connections at most")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="simulator seed")
     parser.add_argument(

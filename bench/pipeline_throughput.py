@@ -295,6 +295,8 @@ class ThroughputReport:
     concurrency: int
     seed: int
     cores: int = 0
+    #: ``cxpulse ingest`` processes in front of the workers; 0 = ingest inside each worker.
+    ingest_processes: int = 0
     uptime_start: str = ""
     uptime_end: str = ""
     stack_up_s: float = 0.0
@@ -347,7 +349,8 @@ def render(report: ThroughputReport) -> str:
         (
             "run",
             f"{report.events} events ({report.conversations} conversations), {report.partitions} partitions, "
-            f"{report.workers} worker(s), {report.concurrency} connections; warm-up {report.warmup_events} events "
+            f"{report.workers} worker(s), {report.ingest_processes or 'no'} separate ingest process(es), "
+            f"{report.concurrency} connections; warm-up {report.warmup_events} events "
             f"(caught up {_s(report.warmup_caught_up_s)})",
         ),
         ("accepted", f"{report.accepted}/{report.posted} (retries {report.retries}; statuses {report.statuses})"),
@@ -514,6 +517,7 @@ class PipelineRun:
             events=args.events,
             partitions=args.partitions,
             workers=args.workers,
+            ingest_processes=args.ingest_processes,
             concurrency=args.concurrency,
             seed=args.seed,
             cores=cores(),
@@ -561,9 +565,11 @@ class PipelineRun:
 
     def _start_workers(self) -> list[str]:
         started = time.monotonic()
+        if self.args.ingest_processes:
+            self.deployment.start_ingest(self.args.ingest_processes, WORKER_PROCESSING_TIMEOUT_S)
         workers = self.deployment.start_workers(self.args.workers, WORKER_PROCESSING_TIMEOUT_S)
         self.report.workers_ready_s = time.monotonic() - started
-        return [w.ingest_url for w in workers]
+        return sorted({w.ingest_url for w in workers})
 
     def _post(self, requests: Sequence[SignedRequest], targets: Sequence[str]) -> LoadResult:
         return asyncio.run(
@@ -755,6 +761,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--partitions", type=int, default=DEFAULT_PARTITIONS, help="partitions per topic")
     parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS, help="cxpulse worker processes")
+    parser.add_argument(
+        "--ingest-processes",
+        type=int,
+        default=1,
+        help="`cxpulse ingest` processes in front of the workers, as `cxpulse demo` runs them (0: each worker "
+        "serves ingest itself)",
+    )
     parser.add_argument("--concurrency", type=int, default=DEFAULT_CONCURRENCY, help="connections posting at once")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="simulator seed")
     parser.add_argument("--give-up-s", type=float, default=120.0, help="stop retrying one post after this long")
