@@ -56,6 +56,8 @@ HEAD_NOUNS: frozenset[str] = frozenset({
     "Consulting", "Consultants", "Solutions", "Services", "Systems", "Technologies", "Technology", "Labs",
     "Ventures", "Pharma", "Pharmaceuticals", "Industries", "Enterprises", "Associates", "Partners", "Partner",
     "Hijos", "Filhos", "Söhne", "Fils", "Figli", "Zonen",
+    # local government: "Aarhus Kommune", "Accra Metropolitan Assembly", "Camden Borough Council"
+    "Kommune", "Kommun", "Kunta", "Assembly", "Municipality", "Borough", "Authority",
 })
 #: Capitalised words (or two) that open an organisation's name: "Bank of Ireland", "Hospital Clínic".
 PREFIXES: tuple[str, ...] = (
@@ -63,6 +65,10 @@ PREFIXES: tuple[str, ...] = (
     "Université", "Universität", "Universiteit", "Uniwersytet", "Hospital", "Hôpital", "Ospedale",
     "Policlinico", "Clínica", "Clinica", "Clinique", "Klinik", "Klinikum", "Ziekenhuis", "Szpital", "Stadtwerke",
     "Sparkasse", "Caixa", "Caja", "Colegio", "Instituto", "Institut", "Fundación", "Fundação", "Air",
+    # local government named after its town: "City of Toronto", "Comune di Bologna", "Stadt Graz"
+    "City of", "Town of", "County of", "Municipality of", "Borough of", "Comune di", "Città di", "Provincia di",
+    "Ville de", "Mairie de", "Stadt", "Gemeinde", "Landkreis", "Bürgeramt", "Stadtpolizei", "Gemeente",
+    "Ayuntamiento de", "Municipio de", "Municipalidad de", "Prefeitura de", "Câmara Municipal de", "Dimos",
 )
 #: Institutions named after the famous or the dead, never after their owner: a full name inside one of these
 #: ("Queen Elizabeth Hospital", "Hospital Israelita Albert Einstein", "Clínica Ricardo Palma") is the institution's
@@ -73,7 +79,8 @@ PUBLIC_INSTITUTION_WORDS: frozenset[str] = frozenset({
     "Ministry", "Police", "Library", "Museum", "Foundation", "Airport", "Stadium", "Arena", "Universidad",
     "Universidade", "Università", "Université", "Universität", "Universiteit", "Uniwersytet", "Hôpital",
     "Ospedale", "Policlinico", "Clínica", "Clinica", "Clinique", "Klinik", "Klinikum", "Ziekenhuis", "Szpital",
-    "Colegio", "Instituto", "Institut", "Fundación", "Fundação",
+    "Colegio", "Instituto", "Institut", "Fundación", "Fundação", "Kommune", "Kommun", "Assembly",
+    "Municipality", "Borough", "Authority", "City", "Town", "County", "Comune", "Ville", "Stadt", "Gemeinde",
 })
 # fmt: on
 #: Every word of a head noun or a prefix: what an organisation's name holds besides its founder's or town's name.

@@ -155,6 +155,18 @@ def test_full_names_inside_public_institutions_are_the_institution(
     assert covered(analyzer, text, redacted)
 
 
+@pytest.mark.parametrize(
+    ("text", "town"),
+    [
+        ("I paid the parking fine to Comune di Bologna last week", "Bologna"),
+        ("the bin collection from Aarhus Kommune never came", "Aarhus"),
+        ("City of Toronto sent me a water bill", "Toronto"),
+    ],
+)
+def test_a_town_inside_its_councils_name_is_the_council(analyzer: FastAnalyzer, text: str, town: str) -> None:
+    assert not touched(analyzer, text, town)
+
+
 def test_full_name_inside_a_business_stays_redacted(analyzer: FastAnalyzer) -> None:
     """Recall first: "Huy Nguyen Consulting" may be one person's business."""
     assert covered(analyzer, "Invoice from Huy Nguyen Consulting attached", "Huy Nguyen")
