@@ -9,8 +9,9 @@ Run (from the repository root; the lead's measurement needs a quiet machine, a s
 What it does, and why each choice:
 
 * A **private stack** (the chaos bench's harness, ``bench/chaos_harness.py``: Kafka with SCRAM + ACLs and the chDB
-  ClickHouse front on free ports in a temporary state dir) and ``--workers`` cxpulse workers with **every stage on**:
-  ingest, redaction (Presidio pool), data quality, the ClickHouse sinks, SLA and the QA sampler.
+  ClickHouse front on free ports in a temporary state dir), ``--ingest-processes`` ``cxpulse ingest`` processes (0:
+  each worker serves ingest) and ``--workers`` cxpulse workers with **every stage on**: redaction (Presidio pool),
+  data quality, the ClickHouse sinks, SLA and the QA sampler.
 * **Traffic**: ``--events`` realistic simulator webhooks (conversations with customers, bots and agents, participants,
   state changes, receipts, PII), signed and rendered to bytes *before* the clock starts (``bench/webhook_load.py``:
   signing while posting caps a Python client near 200 requests/s). A short warm-up burst goes first

@@ -10,6 +10,7 @@ import streams.redact  # noqa: F401 - offline Presidio settings
 from cxpulse.settings import Settings
 from streams.redact.analyzer import FastAnalyzer
 from streams.redact.organisations import is_public_institution
+from streams.redact.recognizers.spelled_phone import SpelledPhoneRecognizer
 from streams.redact.recognizers.spoken_details import SpokenDetailsRecognizer, might_hold_spoken_number
 from streams.redact.recognizers.street_address import _named_buildings
 
@@ -188,3 +189,30 @@ def test_a_word_with_a_dose_is_a_medicine(analyzer: FastAnalyzer, text: str, med
 def test_a_full_name_with_a_dose_stays_redacted(analyzer: FastAnalyzer) -> None:
     text = "the prescription for Priya Raman 20mg twice a day"
     assert covered(analyzer, text, "Priya Raman")
+
+
+# -- phones read out in groups ----------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "phone"),
+    [
+        ("call me on nine one seven, five five five, twenty one thirty",
+         "nine one seven, five five five, twenty one thirty"),
+        ("telefon sıfır beş yüz otuz iki, dört yüz on sekiz, yetmiş yedi, yirmi bir - teşekkürler",
+         "sıfır beş yüz otuz iki, dört yüz on sekiz, yetmiş yedi, yirmi bir"),
+    ],
+)  # fmt: skip
+def test_phones_read_out_in_tens_and_hundreds(text: str, phone: str) -> None:
+    recogniser = SpelledPhoneRecognizer()
+    assert phone in [text[r.start : r.end] for r in recogniser.analyze(text, ["PHONE_NUMBER"])]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I have twenty one items and thirty two boxes in fifty crates",  # numbers with words between them
+        "I waited for two hundred and fifty days",  # five digits' worth at most
+        "my order has three items, on two days",  # "on" opens no run
+    ],
+)
+def test_counts_in_words_are_no_phone(text: str) -> None:
+    assert SpelledPhoneRecognizer().analyze(text, ["PHONE_NUMBER"]) == []
