@@ -234,6 +234,8 @@ _HANGUL_GATE = regex.compile(r"\p{Hangul}")
 _SUFFIX_FIRST_WORDS = frozenset(s.casefold().split()[0].rstrip(".") for s in SUFFIXES)
 _COMPOUND_ENDINGS = tuple(e.casefold().rstrip(".") for e in COMPOUND_ENDINGS)
 _WORD_RUN = regex.compile(r"[\p{L}][\p{L}\p{M}'’.-]*")
+#: The building words as ``_WORD_RUN`` splits a case-folded text: a set look-up gates the named-building scan.
+_BUILDING_WORD_SET = frozenset(w.casefold() for w in BUILDING_WORDS)
 _REGEX_TIMEOUT_S = 5.0
 
 
@@ -261,7 +263,9 @@ def _named_buildings(text: str) -> list[tuple[int, int]]:
     """A building's name with the flat, floor or room beside it (``_NAMED_BUILDING``). The name's leading common
     words are left out ("we are in Sarit View Apts…" starts at "Sarit"); a name of common words only ("the main
     building 2nd floor") is no building's name, and the unit alone is left to the other patterns."""
-    if not _DIGIT.search(text):
+    if not _DIGIT.search(text) or _BUILDING_WORD_SET.isdisjoint(
+        w.rstrip(".") for w in _WORD_RUN.findall(text.casefold())
+    ):
         return []
     out = []
     for match in _NAMED_BUILDING.finditer(text):
