@@ -6,8 +6,8 @@ own order ("…, 2º izq, 46001 Valencia", "…\\nAmbleside\\nLA22 9DH", "…, H
 500028"). Writing one pattern per national order would never end; instead, from an *anchor* (a street line or a
 postcode the patterns found), the address is extended over neighbouring parts that look like address parts:
 
-- at most ``MAX_PARTS`` parts of at most ``MAX_PART_TOKENS`` tokens, separated by ``,`` ``;`` a line break or
-  `` - ``;
+- at most ``MAX_PARTS`` parts of at most ``MAX_PART_TOKENS`` tokens, separated by ``,`` ``;`` a line break,
+  `` - `` or `` / `` ("Hauptplatz 9, Top 4 / 4020 Linz");
 - every token is a capitalised word, a name particle, a unit, floor or door word in any case ("depto", "4th
   flr", "2º izq", "Torre"), a state or country code, a parenthesised code ("(PG)"), a number or a
   postcode-like token (digits with at most three letters, "M5V", "2A5", "12-2-826", "01310-100"), or,
@@ -30,13 +30,13 @@ __all__ = ["MAX_PARTS", "MAX_PART_TOKENS", "AddressExtent"]
 MAX_PARTS = 4
 MAX_PART_TOKENS = 5
 _MAX_PART_CHARS = 48
-_SEPARATOR_AFTER = regex.compile(r"[ \t]*(?:[,;\n]|[ \t]-[ \t]|[ \t]–[ \t])[ \t\n]*")
-_SEPARATOR_BEFORE = regex.compile(r"[ \t\n]*(?:[,;\n]|[ \t]-[ \t]|[ \t]–[ \t])[ \t]*$")
+_SEPARATOR_AFTER = regex.compile(r"[ \t]*(?:[,;\n]|[ \t][-–/][ \t])[ \t\n]*")
+_SEPARATOR_BEFORE = regex.compile(r"[ \t\n]*(?:[,;\n]|[ \t][-–/][ \t])[ \t]*$")
 #: Where a part ends: the next separator or the end of a sentence.
-_PART_END = regex.compile(r"[,;\n]|[ \t][-–][ \t]|[.!?](?=[ \t\n]|$)|$")
+_PART_END = regex.compile(r"[,;\n]|[ \t][-–/][ \t]|[.!?](?=[ \t\n]|$)|$")
 _WORD_BEFORE_DOT = regex.compile(r"[\p{L}\d]+$")
 #: What separates a part from the one before: a separator or a sentence end, with the spaces after it.
-_BOUNDARY = regex.compile(r"(?:[,;:\n]|[ \t][-–][ \t]|[.!?](?=[ \t]))[ \t]*")
+_BOUNDARY = regex.compile(r"(?:[,;:\n]|[ \t][-–/][ \t]|[.!?](?=[ \t]))[ \t]*")
 _TOKEN = regex.compile(r"\S+")
 _CAPITALISED = regex.compile(r"^[\"'(]?\p{Lu}[\p{L}\p{M}'’./-]*[.,)]?$")
 _CJK = regex.compile(r"^[\p{Han}\p{Hiragana}\p{Katakana}ー々ヶ]+$")

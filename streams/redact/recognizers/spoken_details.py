@@ -76,9 +76,11 @@ _STREET_LINE = regex.compile(
     rf"(?:{_S}{_DIRECTION}(?![\p{{L}}\d]))?{_TRAILING_UNIT}"
 )
 #: Transcribed with a capitalised street name ("fourteen Commercial Street", "twenty two Marine Parade"): one
-#: number word is enough, any street suffix.
+#: number word is enough, any street suffix; after a unit no house number is needed ("unit five, block B,
+#: Gasworks Lane").
 _NAMED_STREET_LINE = regex.compile(
-    rf"(?<![\p{{L}}\d])(?P<unit>(?i:{_LEADING_UNIT}))?(?P<number>(?i:{_HOUSE_NUMBER})){_S}"
+    rf"(?<![\p{{L}}\d])(?:(?P<unit>(?i:{_LEADING_UNIT}))(?:(?i:block){_S}[A-Z](?![\p{{L}}\d])[,.]?{_S})?"
+    rf"|(?P<unit>(?i:{_LEADING_UNIT}))?(?P<number>(?i:{_HOUSE_NUMBER})){_S})"
     rf"(?:{_CAPITAL_WORD}{_S}){{1,3}}(?i:{_alternation(SUFFIXES)})(?![\p{{L}}\d])"
     rf"(?:{_S}(?i:{_DIRECTION})(?![\p{{L}}\d]))?(?i:{_TRAILING_UNIT})"
 )
@@ -106,8 +108,8 @@ _MIN_POSTCODE_DIGITS = 5
 
 
 def might_hold_spoken_number(text: str) -> bool:
-    """The gate: every pattern holds two number words or more."""
-    return len(_ANY_NUMBER_WORD.findall(text, overlapped=False)) >= _MIN_HOUSE_NUMBER_WORDS
+    """The gate: every pattern holds a number word."""
+    return _ANY_NUMBER_WORD.search(text) is not None
 
 
 def _digits(run: str) -> int:
@@ -164,7 +166,7 @@ class SpokenDetailsRecognizer(LocalRecognizer):
             results.extend(
                 self._result("STREET_ADDRESS", m.start(), m.end(), "named street in words")
                 for m in _NAMED_STREET_LINE.finditer(text)
-                if m.group("unit") or m.group("number").strip(" \t,-").casefold() not in _DETERMINERS
+                if m.group("unit") or (m.group("number") or "").strip(" \t,-").casefold() not in _DETERMINERS
             )
         if "LOCATION" in entities:
             for m in _POSTCODE.finditer(text):

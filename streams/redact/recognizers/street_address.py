@@ -197,6 +197,8 @@ _NEEDS: dict[str, tuple[str, ...]] = {
     "lower-case unit + street + suffix": ("digit", "suffix"),
     "street named after a landmark word": ("suffix",),
     "street name + suffix + unit": ("digit", "suffix"),
+    "street name + suffix + house number mark": ("digit", "suffix"),
+    "land parcel": ("digit",),
     "named street without a number": ("suffix",),
     "compound street + number": ("digit", "compound"),
     "lower-case compound street + number": ("digit", "compound"),
@@ -373,6 +375,22 @@ class StreetAddressRecognizer(PatternRecognizer):
             rf"(?<![\p{{L}}])(?i:off|opposite|opp\.|behind|beside|near|along|junction\s+of)[ \t]+{_WORDS}[ \t]+"
             rf"(?i:{_SUFFIX})\b\.?",
             _MEDIUM,
+        ),
+        Pattern(
+            # "Cumhuriyet cd. no 14 daire 6", "Atatürk Cad. No: 5", "Main Street No. 12"
+            "street name + suffix + house number mark",
+            rf"(?<![\p{{L}}\d]){_WORDS}{_S}+(?i:{_SUFFIX})(?![\p{{L}}\d]),?{_S}+(?i:no|nr|n[º°o])[.:]?{_S}*{_NUMBER}"
+            rf"(?![\p{{L}}\d]){_UNIT_TAIL}",
+            _STRONG,
+        ),
+        Pattern(
+            # Plots, stands and erven where streets have no numbers: "Plot 1142, Cadastral Zone B02", "Stand 1128,
+            # Zone 5", "House No. C142/12, Ashongman Estate", "Farm Rietfontein 412". A place part must follow (a
+            # capitalised word after a comma), so "plot 3 of the chart" is none.
+            "land parcel",
+            rf"(?<![\p{{L}}\d])(?:(?i:plot|erf|house{_S}+no\.?|h/no\.?|hse{_S}+no\.?)|Stand|Farm{_S}+\p{{Lu}}\p{{L}}+)"
+            rf"{_S}*[#:]?{_S}*\p{{Lu}}?\d{{1,5}}(?:[-/]\d{{1,5}}\p{{L}}?)?(?![\p{{L}}\d])(?=,?{_S}*(?:,{_S}*\p{{Lu}}|\p{{Lu}}))",
+            _STRONG,
         ),
         Pattern(
             "street name + suffix + unit",

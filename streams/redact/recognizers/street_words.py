@@ -88,6 +88,8 @@ LOWERCASE_SAFE_SUFFIXES: tuple[str, ...] = (
 #: Street types written before the street name, with the house number after it ("Calle Mayor 5", "Via Roma, 12",
 #: "ul. Kwiatowa 12/4", "Rua Augusta, 300") or before it in France ("12, rue de Rivoli").
 PREFIX_TYPES: tuple[str, ...] = (
+    # Greek, romanised ("Leof. Alexandras 140", "Odos Ermou 12")
+    "leof.", "leoforos", "odos", "od.",
     # French
     "rue", "avenue", "av.", "boulevard", "bd", "bd.", "bld", "chemin", "impasse", "allée", "allee", "place", "quai",
     "cours", "route", "square", "passage", "voie", "rond-point", "sentier", "villa", "cité", "résidence",

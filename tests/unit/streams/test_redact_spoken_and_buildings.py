@@ -216,3 +216,34 @@ def test_phones_read_out_in_tens_and_hundreds(text: str, phone: str) -> None:
 )
 def test_counts_in_words_are_no_phone(text: str) -> None:
     assert SpelledPhoneRecognizer().analyze(text, ["PHONE_NUMBER"]) == []
+
+
+# -- addresses without a street number, and other orders --------------------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "address"),
+    [
+        ("Ibrahim Musa, Plot 1142, Cadastral Zone B02, Durumi, Abuja", "Plot 1142, Cadastral Zone B02"),
+        ("c/o Gogo Ndlovu, Stand 1128, Zone 5, Ga-Rankuwa, 0208", "Stand 1128, Zone 5"),
+        ("Akosua Boateng, House No. C142/12, Ashongman Estate, near the church", "House No. C142/12, Ashongman Estate"),
+        ("Cumhuriyet cd. no 14 daire 6 Şişli", "Cumhuriyet cd. no 14 daire 6"),
+        ("Landlord contact: Leof. Alexandras 140, 5th floor, Athens", "Leof. Alexandras 140, 5th floor"),
+        ("Florian Leitner / Hauptplatz 9 / 4020 Linz", "Hauptplatz 9 / 4020 Linz"),
+        (
+            "I'm the landlord of unit five, block B, Gasworks Lane agent: in Dundalk?",
+            "unit five, block B, Gasworks Lane",
+        ),
+    ],
+)
+def test_parcels_turkish_greek_and_slashed_addresses(analyzer: FastAnalyzer, text: str, address: str) -> None:
+    assert covered(analyzer, text, address)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("see the plot 3 of the chart, then tell me", "plot 3"),  # no place part after it
+        ("Tickets 4 / 5 / 6 were closed yesterday", "4 / 5 / 6"),  # slashes between numbers alone
+    ],
+)
+def test_near_misses_of_the_new_address_forms(analyzer: FastAnalyzer, text: str, value: str) -> None:
+    assert not touched(analyzer, text, value)
