@@ -382,6 +382,11 @@ class RedactionSettings(_Section):
         "باسم", "أستاذ", "استاذ", "الأستاذ", "السيد", "السيدة", "لأخوي", "أخوي", "لأختي", "ชื่อ",
         "คุณ", "its", "driver", "rider", "seller", "courier", "technician", "captain", "أستاذة",
         "أخي", "أختي",
+        # form labels in other languages, with their colon ("Cognome: Bellandi")
+        "cognome:", "nome:", "nombre:", "apellido:", "apellidos:", "sobrenome:", "prénom:", "nom de famille:",
+        "vorname:", "nachname:", "familienname:", "voornaam:", "achternaam:", "förnamn:", "efternamn:",
+        "fornavn:", "etternavn:", "nazwisko:", "imię:", "soyadı:", "adı soyadı:", "ad soyad:",
+        "ονοματεπώνυμο:", "όνομα:", "επώνυμο:",
     )
     #: Acknowledgements an agent puts before a customer's first name; the name must be followed by punctuation
     #: ("Done Kavya, ..."), so "Perfect Timing" is not a name.

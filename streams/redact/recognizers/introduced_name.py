@@ -242,6 +242,7 @@ class IntroducedNameRecognizer(LocalRecognizer):
         tokens = 0
         pos = start
         leading_particles = False
+        particle_after_name = False  # "Zoe van den …": the capitalised word after the particles is the surname
         while tokens < self._max_tokens:
             match = _TOKEN.match(text, pos)
             if match is None:
@@ -250,11 +251,16 @@ class IntroducedNameRecognizer(LocalRecognizer):
             capital_ok = not capitalised_only or token[0].isupper() or _caseless(token)
             if leading_particles and end is None and not (token[0].isupper() or _caseless(token)):
                 capital_ok = False  # "Mevr. ten Harckel": particles may open a name only before a capital
-            if capital_ok and (self._is_name_token(token) or self._bridged(text, token, match.end(), end)):
+            after_particle = particle_after_name and token[:1].isupper()
+            if capital_ok and (
+                self._is_name_token(token) or self._bridged(text, token, match.end(), end) or after_particle
+            ):
                 end = match.end()
                 tokens += 1
+                particle_after_name = False
             elif token.lower() in self._particles and (end is not None or tokens == 0):
                 leading_particles = leading_particles or end is None
+                particle_after_name = end is not None
             else:
                 break
             gap = _GAP.match(text, match.end())

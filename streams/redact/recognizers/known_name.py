@@ -29,6 +29,7 @@ from presidio_analyzer.nlp_engine import NlpArtifacts
 from streams.redact.prefilter import COMMON_WORDS
 from streams.redact.recognizers.company import names_a_company
 from streams.redact.recognizers.name_words import NOT_NAMES
+from streams.redact.recognizers.street_words import CALENDAR_WORDS
 
 if TYPE_CHECKING:  # the gazetteer module reads our word tables: import it for types only
     from streams.redact.gazetteer import NameGazetteer
@@ -49,6 +50,8 @@ _MIN_LOWERCASE_NAME = 4
 #: A line holding only this many capitalised words, one of them a name, is a name line.
 _NAME_LINE_WORDS = (2, 3)
 _OPENERS = " \t\"'“‘(["
+#: Weekdays and months: never a family name, even after a particle.
+_CALENDAR_WORDS = frozenset(CALENDAR_WORDS)
 
 
 def sentence_start(text: str, start: int) -> bool:
@@ -140,17 +143,34 @@ class KnownNameRecognizer(LocalRecognizer):
         while start < end and droppable(run[start]):
             start += 1
         while end > start and droppable(run[end - 1]):
+            if (
+                end - 2 > start
+                and run[end - 2].group().casefold() in self._particles
+                and self._family_name_after_particle(run[end - 1].group().casefold())
+            ):
+                break  # "… van den Bosch": a family name after its particle, even a listed word
             end -= 1
         return run[start:end]
+
+    def _family_name_after_particle(self, folded: str) -> bool:
+        """A listed word ("Bosch", "Ford") after a name particle is a family name; a stop word or a calendar word
+        ("Red bin Tuesday") is not."""
+        return folded not in COMMON_WORDS and folded not in _CALENDAR_WORDS
 
     def _split_on_common(self, run: list[regex.Match[str]]) -> list[list[regex.Match[str]]]:
         """A common word inside a run ends one name and may start another ("Priya And Omar")."""
         parts: list[list[regex.Match[str]]] = [[]]
         for m in run:
             folded = m.group().casefold()
-            if self._common_word(folded) and folded not in self._particles:
+            after_particle = (
+                len(parts[-1]) >= 2
+                and parts[-1][-1].group().casefold() in self._particles
+                and self._family_name_after_particle(folded)
+            )
+            if self._common_word(folded) and folded not in self._particles and not after_particle:
                 parts.append([])
             else:
+                # "Zoe van den Bosch": a listed word after a name and its particle is the family name
                 parts[-1].append(m)
         return [self._trimmed(p) for p in parts if p]
 

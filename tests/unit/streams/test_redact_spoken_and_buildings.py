@@ -247,3 +247,28 @@ def test_parcels_turkish_greek_and_slashed_addresses(analyzer: FastAnalyzer, tex
 )
 def test_near_misses_of_the_new_address_forms(analyzer: FastAnalyzer, text: str, value: str) -> None:
     assert not touched(analyzer, text, value)
+
+
+# -- family names after particles, form labels ------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("landlord: Ioannis Karras; agent: Zoe van den Bosch; tenants: me", "Zoe van den Bosch"),  # a listed brand
+        ("Cognome: Bellandi\nNome: Tommaso", "Bellandi"),
+        ("Ονοματεπώνυμο: Dimitris Alexiou-Vlachos", "Dimitris Alexiou-Vlachos"),
+    ],
+)
+def test_family_names_after_particles_and_form_labels(analyzer: FastAnalyzer, text: str, name: str) -> None:
+    assert covered(analyzer, text, name)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("Red bin Tuesday, the blue one on Friday", "Tuesday"),  # "bin" is a particle, a weekday no surname
+        ("nome do produto errado na fatura", "produto"),  # a form label counts only with its colon
+        ("I bought a Bosch dishwasher from the Bosch store", "Bosch"),
+    ],
+)
+def test_particles_and_labels_do_not_make_names(analyzer: FastAnalyzer, text: str, value: str) -> None:
+    assert not touched(analyzer, text, value)
