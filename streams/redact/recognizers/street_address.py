@@ -177,6 +177,9 @@ _PLACE_ABBREVIATIONS = (
 _CLAUSE = "clause after an address introducer"
 #: Codes a counting noun may stand before ("plus code 7JFJ+R9"): never a count.
 _UNCOUNTED = frozenset({"Open Location Code"})
+_NAME_NUMBER_UNIT = "street name + number + unit"
+#: The name part of a "name + number + unit" match: everything before its first digit.
+_NAME_BEFORE_NUMBER = regex.compile(r"[^\d]+")
 _POSTCODE_ANCHORS = frozenset({"UK or Canadian postcode", "Irish Eircode", "lower-case city + state + ZIP"})
 _ARTICLE_BEFORE = regex.compile(r"(?<![\p{L}])The[ \t]+$")
 _LAST_TOKEN = regex.compile(r"[ \t]+([\p{L}']+)[ \t]*$")
@@ -199,6 +202,7 @@ _NEEDS: dict[str, tuple[str, ...]] = {
     "street name + suffix + unit": ("digit", "suffix"),
     "street name + suffix + house number mark": ("digit", "suffix"),
     "land parcel": ("digit",),
+    _NAME_NUMBER_UNIT: ("digit",),
     "named street without a number": ("suffix",),
     "compound street + number": ("digit", "compound"),
     "lower-case compound street + number": ("digit", "compound"),
@@ -390,6 +394,14 @@ class StreetAddressRecognizer(PatternRecognizer):
             "land parcel",
             rf"(?<![\p{{L}}\d])(?:(?i:plot|erf|house{_S}+no\.?|h/no\.?|hse{_S}+no\.?)|Stand|Farm{_S}+\p{{Lu}}\p{{L}}+)"
             rf"{_S}*[#:]?{_S}*\p{{Lu}}?\d{{1,5}}(?:[-/]\d{{1,5}}\p{{L}}?)?(?![\p{{L}}\d])(?=,?{_S}*(?:,{_S}*\p{{Lu}}|\p{{Lu}}))",
+            _STRONG,
+        ),
+        Pattern(
+            # A street named without its type, its number and the flat or office: "Gorriti 5120 PB 2", "Los
+            # Carrera 455, of. 31", "Hauptplatz 9, Top 4". The unit makes it an address ("Windows 10 Pro" has none).
+            _NAME_NUMBER_UNIT,
+            rf"(?<![\p{{L}}\d]){_WORDS}{_S}+{_NUMBER}(?![\p{{L}}\d]),?{_S}+(?i:{_UNIT})\.?{_S}*[#:]?{_S}*"
+            rf"(?:\d{{1,5}}\p{{L}}?|[A-Z])(?![\p{{L}}\d]){_UNIT_TAIL}",
             _STRONG,
         ),
         Pattern(
@@ -609,6 +621,11 @@ class StreetAddressRecognizer(PatternRecognizer):
         )
         self._cued = None
         self._is_english = is_english
+        self._ordinary_names = (
+            COMMON_WORDS
+            | _COUNTERS
+            | frozenset(w.casefold() for w in (*identifier_words, *NOT_STREET_NAMES, *NOT_NAMES, *CALENDAR_WORDS))
+        )
         if is_english is not None:
             ordinary = _TRAILING_COMMON | frozenset(CALENDAR_WORDS) | _COUNTERS | frozenset(NOT_STREET_NAMES)
             ordinary |= frozenset(w.casefold() for w in NOT_NAMES)
@@ -653,7 +670,8 @@ class StreetAddressRecognizer(PatternRecognizer):
         results = [
             r
             for r in self._matches(text)
-            if r.analysis_explanation.pattern_name in _UNCOUNTED or not self._counted(text, r.start)
+            if (r.analysis_explanation.pattern_name in _UNCOUNTED or not self._counted(text, r.start))
+            and (r.analysis_explanation.pattern_name != _NAME_NUMBER_UNIT or self._foreign_name(text, r.start))
         ]
         if self._cued is not None:
             results.extend(self._result(s, e, _STRONG, "cued street name") for s, e in self._cued.find(text))
@@ -755,6 +773,16 @@ class StreetAddressRecognizer(PatternRecognizer):
             if match is None or match.group(1).casefold() not in _TRAILING_COMMON or match.start(1) == start:
                 return end
             end = match.start()
+
+    def _foreign_name(self, text: str, start: int) -> bool:
+        """The words before the number of a "name + number + unit" match name a street: none is an ordinary or
+        identifier word, and one at least is no English word ("Gorriti 5120 PB 2"; not "Order 12345 unit 2",
+        "Gate 4 Room 12")."""
+        name = _NAME_BEFORE_NUMBER.match(text, start)
+        words = [w.casefold().rstrip(".") for w in _WORD_RUN.findall(name.group() if name else "")]
+        if not words or any(w in self._ordinary_names for w in words):
+            return False
+        return self._is_english is None or any(not self._is_english(w) for w in words)
 
     @staticmethod
     def _counted(text: str, start: int) -> bool:

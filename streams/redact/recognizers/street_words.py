@@ -88,8 +88,8 @@ LOWERCASE_SAFE_SUFFIXES: tuple[str, ...] = (
 #: Street types written before the street name, with the house number after it ("Calle Mayor 5", "Via Roma, 12",
 #: "ul. Kwiatowa 12/4", "Rua Augusta, 300") or before it in France ("12, rue de Rivoli").
 PREFIX_TYPES: tuple[str, ...] = (
-    # Greek, romanised ("Leof. Alexandras 140", "Odos Ermou 12")
-    "leof.", "leoforos", "odos", "od.",
+    # Greek, romanised ("Leof. Alexandras 140", "Odos Ermou 12"); Mexican "Blvd. Agua Caliente 10611"
+    "leof.", "leoforos", "odos", "od.", "blvd.", "blvd",
     # French
     "rue", "avenue", "av.", "boulevard", "bd", "bd.", "bld", "chemin", "impasse", "allée", "allee", "place", "quai",
     "cours", "route", "square", "passage", "voie", "rond-point", "sentier", "villa", "cité", "résidence",
@@ -166,6 +166,8 @@ UNIT_DESIGNATORS: tuple[str, ...] = (
     "ap", "ap.", "bl", "bl.", "sc", "sc.", "et", "et.", "of", "of.", "andar", "rt", "rw", "số", "tv", "th", "mf",
     "klatka", "m", "m.", "подъезд", "под", "кв", "izq", "izda", "dcha", "dto", "esq", "imm", "imm.", "flr", "shop",
     "lt", "lt.", "lantai", "makaan", "gali", "gali no", "dor", "3emara",
+    # Latin America: "PB 2" (planta baja), "Local 5", "ofic. 31", "Mz 4 Lote 12"
+    "pb", "local", "ofic.", "oficina", "lote", "mz", "mz.", "mza", "manzana",
 )
 #: Unit, building and plot words that say "address" when two of them follow each other with their numbers
 #: ("Tower B, Flat 1204", "flat 6 block B", "Plot 8 Block B", "bldg 3 unit 5c", "blk 4 lot 12", "Bloco C apto
@@ -180,7 +182,8 @@ CHAIN_UNITS: tuple[str, ...] = (
     "hse no", "plot", "plot no", "door no", "bât", "bâtiment", "esc", "escalier", "escalera", "étage", "appt",
     "lgh", "lägenhet", "daire", "kat", "dpt", "puerta", "pta", "mieszkanie", "lokal", "andar", "shop", "lt",
     "lantai", "imm", "immeuble", "villa", "office", "condo", "phase", "sector", "street", "st", "road", "rd",
-    "lane", "gali", "purok", "sitio", "zone", "kavling", "ruko", "gedung",
+    "lane", "gali", "purok", "sitio", "zone", "kavling", "ruko", "gedung", "manzana", "mz", "mza", "lote",
+    "local", "oficina", "of",
 )
 #: Words that make the one to three words beside them a building's name ("Sarit View Apts", "Torre Coral",
 #: "Mwalimu House", "résidence Nour"): with a flat, floor or room number next to it, that name is part of the address.

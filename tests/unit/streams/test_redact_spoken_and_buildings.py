@@ -232,6 +232,9 @@ def test_counts_in_words_are_no_phone(text: str) -> None:
             "I'm the landlord of unit five, block B, Gasworks Lane agent: in Dundalk?",
             "unit five, block B, Gasworks Lane",
         ),
+        ("Gorriti 5120 PB 2, timbre que dice 2", "Gorriti 5120 PB 2"),
+        ("envíen la tarjeta a Los Carrera 455, of. 31, Concepción", "Carrera 455, of. 31"),
+        ("Mándenlo a Blvd. Agua Caliente 10611 Local 5, Tijuana", "Blvd. Agua Caliente 10611 Local 5"),
     ],
 )
 def test_parcels_turkish_greek_and_slashed_addresses(analyzer: FastAnalyzer, text: str, address: str) -> None:
@@ -243,6 +246,9 @@ def test_parcels_turkish_greek_and_slashed_addresses(analyzer: FastAnalyzer, tex
     [
         ("see the plot 3 of the chart, then tell me", "plot 3"),  # no place part after it
         ("Tickets 4 / 5 / 6 were closed yesterday", "4 / 5 / 6"),  # slashes between numbers alone
+        ("Order 12345 unit 2 is missing", "Order 12345"),  # an identifier word, no street's name
+        ("Gate 4 Room 12 please", "Gate 4"),  # English words, no street's name
+        ("I upgraded to Windows 10 Pro 2 days ago", "Windows 10"),
     ],
 )
 def test_near_misses_of_the_new_address_forms(analyzer: FastAnalyzer, text: str, value: str) -> None:
