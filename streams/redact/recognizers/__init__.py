@@ -27,6 +27,7 @@ from cxpulse.settings import RedactionSettings
 from streams.redact.prefilter import COMMON_WORDS
 from streams.redact.recognizers.birth_date import DateOfBirthRecognizer
 from streams.redact.recognizers.card_shape import CardShapeRecognizer
+from streams.redact.recognizers.district import DistrictRecognizer, might_hold_district
 from streams.redact.recognizers.iban_shape import IbanShapeRecognizer
 from streams.redact.recognizers.introduced_name import IntroducedNameRecognizer, has_upper
 from streams.redact.recognizers.known_name import KnownNameRecognizer
@@ -123,6 +124,7 @@ def build_recognizers(settings: RedactionSettings) -> list[GatedRecognizer]:
         ),
         GatedRecognizer(SpelledPhoneRecognizer(language=lang), has_letters),
         GatedRecognizer(SpokenDetailsRecognizer(language=lang), might_hold_spoken_number),
+        GatedRecognizer(DistrictRecognizer(language=lang), might_hold_district),
         GatedRecognizer(EmailRecognizer(supported_language=lang), has_at),
         GatedRecognizer(ObfuscatedEmailRecognizer(language=lang), might_hold_obfuscated_email),
         GatedRecognizer(CreditCardRecognizer(supported_language=lang), has_digit),

@@ -183,7 +183,7 @@ CHAIN_UNITS: tuple[str, ...] = (
     "lgh", "lägenhet", "daire", "kat", "dpt", "puerta", "pta", "mieszkanie", "lokal", "andar", "shop", "lt",
     "lantai", "imm", "immeuble", "villa", "office", "condo", "phase", "sector", "street", "st", "road", "rd",
     "lane", "gali", "purok", "sitio", "zone", "kavling", "ruko", "gedung", "manzana", "mz", "mza", "lote",
-    "local", "oficina", "of",
+    "local", "oficina", "of", "casa",
 )
 #: Words that make the one to three words beside them a building's name ("Sarit View Apts", "Torre Coral",
 #: "Mwalimu House", "résidence Nour"): with a flat, floor or room number next to it, that name is part of the address.

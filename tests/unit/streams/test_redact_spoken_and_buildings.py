@@ -278,3 +278,21 @@ def test_family_names_after_particles_and_form_labels(analyzer: FastAnalyzer, te
 )
 def test_particles_and_labels_do_not_make_names(analyzer: FastAnalyzer, text: str, value: str) -> None:
     assert not touched(analyzer, text, value)
+
+
+# -- districts named with their district word -------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "district"),
+    [
+        ("Av. Insurgentes Sur 1602 int 8 Col. Crédito Constructor CDMX", "Crédito Constructor"),
+        ("kuya dito po blk 4 lot 12 mabini st brgy san isidro", "san isidro"),
+        ("Vivo en Barrio Los Álamos, manzana 4 casa 12, Pilar", "manzana 4 casa 12"),
+    ],
+)
+def test_districts_after_their_word(analyzer: FastAnalyzer, text: str, district: str) -> None:
+    assert covered(analyzer, text, district)
+
+
+@pytest.mark.parametrize(("text", "value"), [("see col. 4 of the table", "4"), ("the barrio was loud", "loud")])
+def test_district_words_without_a_name(analyzer: FastAnalyzer, text: str, value: str) -> None:
+    assert not touched(analyzer, text, value)
