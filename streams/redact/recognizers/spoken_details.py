@@ -9,7 +9,8 @@ English, the language of the speech-to-text engines our customers use for calls:
   ("two fifteen elm street"), with a unit and its number after it ("apartment six"). One number word alone
   ("one way street") is no house number;
 - **postcode**: a postcode word ("zip", "zip code", "postal code", "postcode") and, within two words, a run of
-  digit words that stands for five digits or more ("nine oh two one oh");
+  digit words that stands for five digits or more ("nine oh two one oh"); or, right after its town, spelled
+  capitals and a digit word or four digit words ("Dundee D D one", "Christchurch eight oh one one");
 - **birth date**: a birth word ("born", "birthday", "date of birth", "dob") and, within three words, a month
   name, a day (an ordinal word or a number) and a year in words ("april fourth nineteen ninety").
 """
@@ -87,6 +88,14 @@ _NAMED_STREET_LINE = regex.compile(
 _POSTCODE = regex.compile(
     rf"(?i)(?<![\p{{L}}])(?:{_alternation(_POSTCODE_WORDS)})(?:{_S}\p{{L}}+){{0,2}}?{_S}"
     rf"(?P<code>{_DIGIT_RUN}(?:{_S}{_DIGIT_RUN}){{2,9}})"
+)
+#: A postcode read out right after its town: "Christchurch eight oh one one", "Dundee D D one", "Falkirk F K
+#: one". Spelled capitals and a digit word, or four digit words or more; the town is a capitalised word before it.
+_DIGIT_WORD = rf"(?i:{_alternation(list(_DIGIT_WORDS))})(?![\p{{L}}\d])"
+_POSTCODE_AFTER_TOWN = regex.compile(
+    rf"(?<=(?<![\p{{L}}])\p{{Lu}}\p{{Ll}}[\p{{L}}'’-]*,?[ \t]+)"
+    rf"(?:[A-Z][ \t]){{1,2}}{_DIGIT_WORD}(?:[ \t]+{_DIGIT_WORD})*"
+    rf"|(?<=(?<![\p{{L}}])\p{{Lu}}\p{{Ll}}[\p{{L}}'’-]*,?[ \t]+){_DIGIT_WORD}(?:[ \t]+{_DIGIT_WORD}){{3,7}}"
 )
 _DAY = rf"(?:(?:twenty|thirty)[ \t-]+)?(?:{_alternation(_ORDINALS)})|\d{{1,2}}(?:st|nd|rd|th)?"
 _MONTH = rf"(?:{_alternation(_MONTHS)})"
@@ -172,6 +181,10 @@ class SpokenDetailsRecognizer(LocalRecognizer):
             for m in _POSTCODE.finditer(text):
                 if _digits(m.group("code")) >= _MIN_POSTCODE_DIGITS:
                     results.append(self._result("LOCATION", *m.span("code"), "postcode in words"))
+            results.extend(
+                self._result("LOCATION", m.start(), m.end(), "postcode in words after its town")
+                for m in _POSTCODE_AFTER_TOWN.finditer(text)
+            )
         if "DATE_OF_BIRTH" in entities:
             results.extend(
                 self._result("DATE_OF_BIRTH", *m.span("date"), "birth date in words")

@@ -42,6 +42,8 @@ def touched(analyzer: FastAnalyzer, text: str, value: str) -> bool:
         ("uh its two fifteen elm street", "STREET_ADDRESS", "two fifteen elm street"),
         ("hi um yeah my zip is nine oh two one oh and i'm calling", "LOCATION", "nine oh two one oh"),
         ("zip code double seven five two one please", "LOCATION", "double seven five two one"),
+        ("flat two, forty eight Riccarton Road, Christchurch eight oh one one, born", "LOCATION", "eight oh one one"),
+        ("aye it's in Dundee D D one caller: and my number", "LOCATION", "D D one"),
         ("my birthday is april fourth nineteen ninety", "DATE_OF_BIRTH", "april fourth nineteen ninety"),
         ("i was born march the twenty first of eighty two", "DATE_OF_BIRTH", "march the twenty first of eighty two"),
         ("my date of birth is the third of March nineteen eighty seven", "DATE_OF_BIRTH",
@@ -71,6 +73,7 @@ def test_spoken_details_are_found(text: str, entity: str, value: str) -> None:
         "my zip broke on the jacket, two three days ago",  # a postcode word, four digits' worth only
         "I was born in march and turned thirty",  # a birth word and a month, no day and year
         "I called one Customer Service Center twice",  # "one" as an article is no house number
+        "I have Windows eight and two laptops",  # one digit word after a capitalised word is no postcode
     ],
 )
 def test_spoken_near_misses_are_left(text: str) -> None:
