@@ -27,8 +27,15 @@ _AT_WORD = "(?:at|arroba|arobase|chiocciola|klammeraffe)"
 _DOT_WORD = "(?:dot|punto|ponto|point|punkt)"
 _AT = rf"(?:[ \t]*[(\[{{<][ \t]*{_AT_WORD}[ \t]*[)\]}}>][ \t]*|[ \t]+{_AT_WORD}[ \t]+|[ \t]*@[ \t]*)"
 _DOT = rf"(?:[ \t]*[(\[{{<][ \t]*{_DOT_WORD}[ \t]*[)\]}}>][ \t]*|[ \t]+{_DOT_WORD}[ \t]+|\.)"
+#: Digits read out at the end of a local part's later segments, as voice-to-text writes them ("t dot nguyen eighty
+#: eight at gmail dot com" is t.nguyen88@gmail.com); the first segment takes none ("I bought two at amazon dot com").
+_SPOKEN_DIGITS = (
+    "(?:zero|oh|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen"
+    "|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|double|triple)"
+)
+_SEGMENT = rf"[\w+-]+(?:[ \t]+{_SPOKEN_DIGITS}(?![\w]))*"
 _SHAPE = regex.compile(
-    rf"(?<![\w.+-])(?i:(?P<local>[\w+-]+(?:{_DOT}[\w+-]+)*)(?P<at>{_AT})(?P<domain>[\w-]+)(?:{_DOT}[\w-]+)*{_DOT}"
+    rf"(?<![\w.+-])(?i:(?P<local>[\w+-]+(?:{_DOT}{_SEGMENT})*)(?P<at>{_AT})(?P<domain>[\w-]+)(?:{_DOT}[\w-]+)*{_DOT}"
     rf"[a-z]{{2,6}})"
     r"(?![\w])"
 )

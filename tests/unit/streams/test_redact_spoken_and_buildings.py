@@ -299,3 +299,9 @@ def test_districts_after_their_word(analyzer: FastAnalyzer, text: str, district:
 @pytest.mark.parametrize(("text", "value"), [("see col. 4 of the table", "4"), ("the barrio was loud", "loud")])
 def test_district_words_without_a_name(analyzer: FastAnalyzer, text: str, value: str) -> None:
     assert not touched(analyzer, text, value)
+
+
+def test_e_mail_with_digits_read_out(analyzer: FastAnalyzer) -> None:
+    text = "email is t dot nguyen eighty eight at gmail dot com"
+    assert covered(analyzer, text, "t dot nguyen eighty eight at gmail dot com")
+    assert not touched(analyzer, "I bought two at amazon dot com", "bought")
