@@ -9,6 +9,7 @@ SLA model over the stage's source topic) are written again here for the bench's 
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import os
 import secrets
@@ -99,6 +100,17 @@ def _http_ok(url: str) -> bool:
             return response.status == 200
     except OSError:
         return False
+
+
+def add_ingest_processes_argument(parser: argparse.ArgumentParser) -> None:
+    """``--ingest-processes``: how a bench's deployment takes Twilio's posts (``ChaosDeployment.start_ingest``)."""
+    parser.add_argument(
+        "--ingest-processes",
+        type=int,
+        default=1,
+        help="`cxpulse ingest` processes in front of the workers, as `cxpulse demo` runs them (0: each worker "
+        "serves ingest itself)",
+    )
 
 
 def _http_answers(url: str) -> bool:

@@ -64,7 +64,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.chaos import TIMELINE_AGO, timeline_rate  # noqa: E402
-from bench.chaos_harness import SLA_TOPICS  # noqa: E402
+from bench.chaos_harness import SLA_TOPICS, add_ingest_processes_argument  # noqa: E402
 from bench.machine import cores, uptime  # noqa: E402
 from bench.run_report import run_and_report  # noqa: E402
 from bench.webhook_load import LoadResult, SignedRequest, post_burst, sign_all  # noqa: E402
@@ -762,13 +762,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--partitions", type=int, default=DEFAULT_PARTITIONS, help="partitions per topic")
     parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS, help="cxpulse worker processes")
-    parser.add_argument(
-        "--ingest-processes",
-        type=int,
-        default=1,
-        help="`cxpulse ingest` processes in front of the workers, as `cxpulse demo` runs them (0: each worker "
-        "serves ingest itself)",
-    )
+    add_ingest_processes_argument(parser)
     parser.add_argument("--concurrency", type=int, default=DEFAULT_CONCURRENCY, help="connections posting at once")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="simulator seed")
     parser.add_argument("--give-up-s", type=float, default=120.0, help="stop retrying one post after this long")

@@ -11,8 +11,10 @@ line break or a number ends it.
 from __future__ import annotations
 
 import regex
-from presidio_analyzer import AnalysisExplanation, LocalRecognizer, RecognizerResult
+from presidio_analyzer import RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
+
+from streams.redact.recognizers.rule import RuleRecognizer
 
 __all__ = ["DistrictRecognizer", "might_hold_district"]
 
@@ -51,18 +53,13 @@ def might_hold_district(text: str) -> bool:
     return _GATE.search(text) is not None
 
 
-class DistrictRecognizer(LocalRecognizer):
+class DistrictRecognizer(RuleRecognizer):
     """LOCATION for a district's name after its district word (module doc)."""
 
     SCORE = 0.6
 
     def __init__(self, *, language: str = "en") -> None:
-        super().__init__(
-            supported_entities=[ENTITY], supported_language=language, name="DistrictRecognizer", context=[]
-        )
-
-    def load(self) -> None:
-        """Nothing to load."""
+        super().__init__(entities=[ENTITY], name="DistrictRecognizer", language=language)
 
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
@@ -70,18 +67,6 @@ class DistrictRecognizer(LocalRecognizer):
         if ENTITY not in entities:
             return []
         return [
-            RecognizerResult(
-                entity_type=ENTITY,
-                start=m.start("name"),
-                end=m.end("name"),
-                score=self.SCORE,
-                analysis_explanation=AnalysisExplanation(
-                    recognizer=self.name, original_score=self.SCORE, textual_explanation="name after a district word"
-                ),
-                recognition_metadata={
-                    RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
-                    RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
-                },
-            )
+            self.finding(ENTITY, m.start("name"), m.end("name"), self.SCORE, "name after a district word")
             for m in _DISTRICT.finditer(text)
         ]

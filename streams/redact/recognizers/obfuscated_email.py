@@ -13,10 +13,11 @@ spelled too, the "at" bracketed, or the part before it look like an address ("to
 from __future__ import annotations
 
 import regex
-from presidio_analyzer import AnalysisExplanation, LocalRecognizer, RecognizerResult
+from presidio_analyzer import RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from streams.redact.prefilter import COMMON_WORDS
+from streams.redact.recognizers.rule import RuleRecognizer
 
 __all__ = ["ObfuscatedEmailRecognizer", "might_hold_obfuscated_email"]
 
@@ -56,18 +57,13 @@ def might_hold_obfuscated_email(text: str) -> bool:
     return _GATE.search(text) is not None
 
 
-class ObfuscatedEmailRecognizer(LocalRecognizer):
+class ObfuscatedEmailRecognizer(RuleRecognizer):
     """EMAIL_ADDRESS for e-mail addresses with the ``@`` or a dot spelled out (module doc)."""
 
     SCORE = 0.6
 
     def __init__(self, *, language: str = "en") -> None:
-        super().__init__(
-            supported_entities=[ENTITY], supported_language=language, name="ObfuscatedEmailRecognizer", context=[]
-        )
-
-    def load(self) -> None:
-        """Nothing to load."""
+        super().__init__(entities=[ENTITY], name="ObfuscatedEmailRecognizer", language=language)
 
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
@@ -94,16 +90,4 @@ class ObfuscatedEmailRecognizer(LocalRecognizer):
         return results
 
     def _result(self, start: int, end: int, why: str) -> RecognizerResult:
-        return RecognizerResult(
-            entity_type=ENTITY,
-            start=start,
-            end=end,
-            score=self.SCORE,
-            analysis_explanation=AnalysisExplanation(
-                recognizer=self.name, original_score=self.SCORE, textual_explanation=why
-            ),
-            recognition_metadata={
-                RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
-                RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
-            },
-        )
+        return self.finding(ENTITY, start, end, self.SCORE, why)

@@ -15,8 +15,10 @@ second ("twenty one" = 21), a hundreds word two more that the tens and units aft
 from __future__ import annotations
 
 import regex
-from presidio_analyzer import AnalysisExplanation, LocalRecognizer, RecognizerResult
+from presidio_analyzer import RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
+
+from streams.redact.recognizers.rule import RuleRecognizer
 
 __all__ = ["SpelledPhoneRecognizer"]
 
@@ -107,18 +109,13 @@ def _digits(run: str) -> tuple[int, int]:
     return digits, words
 
 
-class SpelledPhoneRecognizer(LocalRecognizer):
+class SpelledPhoneRecognizer(RuleRecognizer):
     """PHONE_NUMBER for runs of digit words (module doc)."""
 
     SCORE = 0.6
 
     def __init__(self, *, language: str = "en") -> None:
-        super().__init__(
-            supported_entities=[ENTITY], supported_language=language, name="SpelledPhoneRecognizer", context=[]
-        )
-
-    def load(self) -> None:
-        """Nothing to load."""
+        super().__init__(entities=[ENTITY], name="SpelledPhoneRecognizer", language=language)
 
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
@@ -126,19 +123,7 @@ class SpelledPhoneRecognizer(LocalRecognizer):
         if ENTITY not in entities:
             return []
         return [
-            RecognizerResult(
-                entity_type=ENTITY,
-                start=m.start(),
-                end=m.end(),
-                score=self.SCORE,
-                analysis_explanation=AnalysisExplanation(
-                    recognizer=self.name, original_score=self.SCORE, textual_explanation="digits spelled out"
-                ),
-                recognition_metadata={
-                    RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
-                    RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
-                },
-            )
+            self.finding(ENTITY, m.start(), m.end(), self.SCORE, "digits spelled out")
             for m in _RUN.finditer(text)
             if _spelled_phone(m.group())
         ]

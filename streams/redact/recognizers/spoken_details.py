@@ -18,9 +18,10 @@ English, the language of the speech-to-text engines our customers use for calls:
 from __future__ import annotations
 
 import regex
-from presidio_analyzer import AnalysisExplanation, LocalRecognizer, RecognizerResult
+from presidio_analyzer import RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
+from streams.redact.recognizers.rule import RuleRecognizer
 from streams.redact.recognizers.street_words import DIRECTIONALS, LOWERCASE_SAFE_SUFFIXES, SUFFIXES, UNIT_DESIGNATORS
 
 __all__ = ["SpokenDetailsRecognizer", "might_hold_spoken_number"]
@@ -132,37 +133,17 @@ def _digits(run: str) -> int:
     return count + sum(c.isdigit() for c in run)
 
 
-class SpokenDetailsRecognizer(LocalRecognizer):
+class SpokenDetailsRecognizer(RuleRecognizer):
     """STREET_ADDRESS, LOCATION (postcodes) and DATE_OF_BIRTH read out in words (module doc)."""
 
     SCORE = 0.6
     ENTITIES = ("STREET_ADDRESS", "LOCATION", "DATE_OF_BIRTH")
 
     def __init__(self, *, language: str = "en") -> None:
-        super().__init__(
-            supported_entities=list(self.ENTITIES),
-            supported_language=language,
-            name="SpokenDetailsRecognizer",
-            context=[],
-        )
-
-    def load(self) -> None:
-        """Nothing to load."""
+        super().__init__(entities=self.ENTITIES, name="SpokenDetailsRecognizer", language=language)
 
     def _result(self, entity: str, start: int, end: int, why: str) -> RecognizerResult:
-        return RecognizerResult(
-            entity_type=entity,
-            start=start,
-            end=end,
-            score=self.SCORE,
-            analysis_explanation=AnalysisExplanation(
-                recognizer=self.name, original_score=self.SCORE, textual_explanation=why
-            ),
-            recognition_metadata={
-                RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
-                RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
-            },
-        )
+        return self.finding(entity, start, end, self.SCORE, why)
 
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
