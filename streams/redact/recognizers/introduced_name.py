@@ -308,7 +308,8 @@ class IntroducedNameRecognizer(LocalRecognizer):
             copula = _COPULA.match(text, start) if end is None else None
             if copula is not None:  # "em tên là Thu Hà": the shorter introducer "em tên" matched first
                 start = copula.end()
-                end = self._name_end(text, start)
+                # Capitalised only: "soy la encargada" (Spanish "la" is also an article) names nobody.
+                end = self._name_end(text, start, capitalised_only=True)
             if end is None or (needs_punct and not _ADDRESS_END.match(text, end)):
                 continue
             if names_a_company(text, start, end):
