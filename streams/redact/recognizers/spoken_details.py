@@ -108,7 +108,6 @@ _SPOKEN_DATE = (
 _BIRTH_DATE = regex.compile(
     rf"(?i)(?<![\p{{L}}])(?:{_alternation(_BIRTH_WORDS)})(?:{_S}\p{{L}}+){{0,3}}?{_S}(?P<date>{_SPOKEN_DATE})"
 )
-_ANY_NUMBER_WORD = regex.compile(rf"(?i)(?<![\p{{L}}]){_NUMBER_WORD}")
 _WORD = regex.compile(r"\p{L}+")
 _NUMBER_WORDS = regex.compile(rf"(?i)(?<![\p{{L}}]){_NUMBER_WORD}")
 _MIN_HOUSE_NUMBER_WORDS = 2
@@ -119,7 +118,7 @@ _MIN_POSTCODE_DIGITS = 5
 
 def might_hold_spoken_number(text: str) -> bool:
     """The gate: every pattern holds a number word."""
-    return _ANY_NUMBER_WORD.search(text) is not None
+    return _NUMBER_WORDS.search(text) is not None
 
 
 def _digits(run: str) -> int:
