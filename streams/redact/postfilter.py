@@ -8,8 +8,10 @@ the gazetteer and the position rules alike:
   code ("IS" of ``ISe4ec33…``, "CH" of a SID, "GB" of a tracking number). Scripts written without spaces (Han,
   kana, Hangul, Thai) are exempt: there a name touches the next word. So is one joined to a number by a hyphen
   ("1-800-FLOWERS", "AT-HR-2025-00931", "MY-HL-0093-4418"): a vanity number or a reference.
-- **month + day**: a PERSON that is a month name or abbreviation beside a day number or before a year is a date
-  ("before 5 Mar", "on 1 Jan", "Jan 5", "bought Jan 2024"), although Jan and Mar are given names too.
+- **month + day**: a PERSON or LOCATION that is a month name or abbreviation beside a day number or before a
+  year is a date ("before 5 Mar", "on 1 Jan", "Jan 5", "bought Jan 2024", "from 1 March"), although Jan and Mar
+  are given names too (and March a town). A month alone after a preposition ("rent for mars") is left alone:
+  most month words are someone's name somewhere (Mart, Nisan, Maret), and recall comes first.
 - **brands**: a PERSON with a determiner before it and a commerce or order noun after it ("the Jordan store",
   "your Jordan order", "my Dell charger") is a brand or a shop. A name found after an introducer ("my name is
   …") is always kept, nouns that follow people too ("the Kumar booking", "account", "case") are no commerce
@@ -143,7 +145,10 @@ MONTH_WORDS: tuple[str, ...] = (
     "dicembre", "januari", "februari", "maart", "mei", "augustus", "augusti", "maj", "stycznia", "lutego",
     "marca", "kwietnia", "maja", "czerwca", "lipca", "sierpnia", "września", "października", "listopada",
     "grudnia", "ocak", "şubat", "nisan", "mayıs", "haziran", "temmuz", "ağustos", "eylül", "ekim", "kasım",
-    "aralık", "maret", "agustus", "desember",
+    "aralık", "maret", "agustus", "desember", "mart", "ιανουάριος", "φεβρουάριος", "μάρτιος", "απρίλιος",
+    "μάιος", "ιούνιος", "ιούλιος", "αύγουστος", "σεπτέμβριος", "οκτώβριος", "νοέμβριος", "δεκέμβριος",
+    "ιανουαρίου", "φεβρουαρίου", "μαρτίου", "απριλίου", "μαΐου", "ιουνίου", "ιουλίου", "αυγούστου",
+    "σεπτεμβρίου", "οκτωβρίου", "νοεμβρίου", "δεκεμβρίου",
 )  # fmt: skip
 #: Weekdays: never a person or a place ("Dienstag, 14.05.", "tisdag"). "Domingo" and "Domenica" are names too
 #: and are left out.
@@ -205,7 +210,7 @@ _NUMBER_HYPHEN_BEFORE = regex.compile(r"\d-$")
 _HYPHEN_NUMBER_AFTER = regex.compile(r"-\d")
 #: A character that continues a word of a spaced script: a Latin/Greek/Cyrillic/... letter, a digit, or ``_``.
 _SPACED_WORD_CHAR = regex.compile(r"[\d_]|(?![\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}\p{Thai}])\p{L}")
-_MONTHS = frozenset(MONTH_WORDS)
+_MONTHS = frozenset(w.casefold() for w in MONTH_WORDS)  # casefold: Greek final sigma
 _UNITS = frozenset(UNITS)
 _DAY_BEFORE = regex.compile(r"(?<![\d.,:/-])\d{1,2}(?:st|nd|rd|th|º|°)?\.?(?:[ \t]+(?i:of|de|del|di))?[ \t]+$")
 _DAY_AFTER = regex.compile(
@@ -332,6 +337,8 @@ def _impossible(text: str, result: RecognizerResult, identifier_words: frozenset
     if _labelled_otherwise(text, result, identifier_words):
         return True
     if result.entity_type in _NAMES and _calendar_or_count(text, result):
+        return True
+    if result.entity_type in _NAMES and _dated_month(text, result.start, result.end):
         return True
     if result.entity_type == _PERSON:
         if text[result.start : result.end].casefold() in _UNITS:

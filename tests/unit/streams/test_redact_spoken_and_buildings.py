@@ -305,3 +305,9 @@ def test_e_mail_with_digits_read_out(analyzer: FastAnalyzer) -> None:
     text = "email is t dot nguyen eighty eight at gmail dot com"
     assert covered(analyzer, text, "t dot nguyen eighty eight at gmail dot com")
     assert not touched(analyzer, "I bought two at amazon dot com", "bought")
+
+
+def test_a_month_beside_a_day_is_a_date_not_a_place(analyzer: FastAnalyzer) -> None:
+    """March is also a town: beside a day number it is a date (LOCATION findings too)."""
+    assert not touched(analyzer, "the lease renewal from 1 March at R11 750 pm", "March")
+    assert not touched(analyzer, "Payment: Νοέμβριος 2025", "Νοέμβριος")  # Greek month; casefold keeps final sigma
