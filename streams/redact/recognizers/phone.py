@@ -32,8 +32,10 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 import phonenumbers
-from presidio_analyzer import AnalysisExplanation, LocalRecognizer, RecognizerResult
+from presidio_analyzer import LocalRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
+
+from streams.redact.recognizers.rule import rule_finding
 
 __all__ = ["STRICTNESS", "ChatPhoneRecognizer", "PhoneCandidate", "nearest_keyword", "phone_candidates"]
 
@@ -353,19 +355,5 @@ class ChatPhoneRecognizer(LocalRecognizer):
                 continue
             score = self.VALID_SCORE if checked else self.SHAPE_SCORE
             why = f"{self.strictness} phone number ({cand.digits} digits)"
-            results.append(
-                RecognizerResult(
-                    entity_type=ENTITY,
-                    start=cand.start,
-                    end=cand.end,
-                    score=score,
-                    analysis_explanation=AnalysisExplanation(
-                        recognizer=self.name, original_score=score, textual_explanation=why
-                    ),
-                    recognition_metadata={
-                        RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
-                        RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
-                    },
-                )
-            )
+            results.append(rule_finding(self, ENTITY, cand.start, cand.end, score, why))
         return results

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from presidio_analyzer import AnalysisExplanation, LocalRecognizer, RecognizerResult
+from presidio_analyzer import AnalysisExplanation, EntityRecognizer, LocalRecognizer, RecognizerResult
 
-__all__ = ["RuleRecognizer"]
+__all__ = ["RuleRecognizer", "rule_finding"]
 
 
 class RuleRecognizer(LocalRecognizer):
@@ -25,16 +25,24 @@ class RuleRecognizer(LocalRecognizer):
 
     def finding(self, entity: str, start: int, end: int, score: float, why: str) -> RecognizerResult:
         """A finding of ``entity`` at ``[start, end)``, explained by ``why`` and named after this recogniser."""
-        return RecognizerResult(
-            entity_type=entity,
-            start=start,
-            end=end,
-            score=score,
-            analysis_explanation=AnalysisExplanation(
-                recognizer=self.name, original_score=score, textual_explanation=why
-            ),
-            recognition_metadata={
-                RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
-                RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
-            },
-        )
+        return rule_finding(self, entity, start, end, score, why)
+
+
+def rule_finding(
+    recognizer: EntityRecognizer, entity: str, start: int, end: int, score: float, why: str
+) -> RecognizerResult:
+    """A finding of ``entity`` by ``recognizer`` (any recogniser of ours, also the ones Presidio's classes shape),
+    explained by ``why``."""
+    return RecognizerResult(
+        entity_type=entity,
+        start=start,
+        end=end,
+        score=score,
+        analysis_explanation=AnalysisExplanation(
+            recognizer=recognizer.name, original_score=score, textual_explanation=why
+        ),
+        recognition_metadata={
+            RecognizerResult.RECOGNIZER_NAME_KEY: recognizer.name,
+            RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: recognizer.id,
+        },
+    )
